@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# mdlock: the Windows MDL page-locking API on Linux.
+#
+#   make                build mdlock.ko against KDIR (default: the running kernel)
+#   make demo           boot a QEMU guest with mdlock loaded and show it working
+#   make check          every test: static checks, KUnit, selftests, three kernels
+#   make shell          boot the demo guest to an interactive shell
+#   make clean
+#
+# demo, check and shell set up everything they need (Debian packages, the
+# guest kernels, cached in $(MDLOCK_CACHE)); see README.md.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+GUEST ?= debug
+
+all: modules
+
+modules:
+	@test -d "$(KDIR)" || { echo "mdlock: no kernel build tree at KDIR=$(KDIR);" \
+		"install linux-headers-$$(uname -r) or pass KDIR=<kernel build dir>" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+modules_install:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+clean:
+	@test ! -d "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf build
+
+check:
+	@bash scripts/check.sh
+
+demo:
+	@bash scripts/run-guest.sh $(GUEST) demo
+
+shell:
+	@bash scripts/run-guest.sh $(GUEST) shell
+
+.PHONY: all modules modules_install clean check demo shell

@@ -1,0 +1,16 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The demo plan, run by the guest's /init with mdlock.ko loaded.
+set -e
+echo
+echo "=== mdlock demo in a $(uname -r) guest ==="
+echo
+echo "\$ ls -l /dev/mdlock"
+ls -l /dev/mdlock
+echo
+echo "\$ mdlockctl version"
+mdlockctl version
+echo
+echo "\$ dmesg | grep mdlock"
+dmesg | grep mdlock
+echo
