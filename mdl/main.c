@@ -30,7 +30,7 @@ u32 mdlock_version(void)
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_version, MDLOCK);
 
-static int __init mdlock_init(void)
+static int __init mdlock_module_init(void)
 {
 	int ret;
 
@@ -44,14 +44,14 @@ static int __init mdlock_init(void)
 	return 0;
 }
 
-static void __exit mdlock_exit(void)
+static void __exit mdlock_module_exit(void)
 {
 	mdlock_dev_exit();
 	pr_info("unloaded\n");
 }
 
-module_init(mdlock_init);
-module_exit(mdlock_exit);
+module_init(mdlock_module_init);
+module_exit(mdlock_module_exit);
 
 MODULE_DESCRIPTION("Windows MDL page-locking API (IoAllocateMdl, MmProbeAndLockPages, ...) on pin_user_pages");
 MODULE_AUTHOR("The mdlock developers");
