@@ -2,8 +2,9 @@
 /*
  * compat.h: every difference between the kernels mdlock builds on (Debian's
  * 6.1 and 6.12, and the 6.12 debug guest) lives here and nowhere else.  It
- * is force-included ahead of every mdlock source file by Kbuild, so the .c
- * files carry no version checks.
+ * is force-included ahead of every mdlock source file by Kbuild, which
+ * probes the target kernel's headers and defines the MDL_HAVE_* and
+ * MDL_GUP_* symbols tested below; the .c files carry no version checks.
  *
  * The symbol namespace is written bare (MDLOCK) in EXPORT_SYMBOL_NS_GPL and
  * MODULE_IMPORT_NS: 6.1 stringifies it without expanding macros, so it
@@ -11,5 +12,21 @@
  */
 #ifndef _MDL_COMPAT_H
 #define _MDL_COMPAT_H
+
+/*
+ * The remote GUP calls lost their vmas argument in 6.5 (commit "mm/gup:
+ * remove vmas parameter from pin_user_pages_remote()").
+ */
+#ifdef MDL_GUP_REMOTE_HAS_VMAS
+#define mdl_pin_user_pages_remote(mm, start, n, flags, pages, locked) \
+	pin_user_pages_remote(mm, start, n, flags, pages, NULL, locked)
+#define mdl_get_user_pages_remote(mm, start, n, flags, pages, locked) \
+	get_user_pages_remote(mm, start, n, flags, pages, NULL, locked)
+#else
+#define mdl_pin_user_pages_remote(mm, start, n, flags, pages, locked) \
+	pin_user_pages_remote(mm, start, n, flags, pages, locked)
+#define mdl_get_user_pages_remote(mm, start, n, flags, pages, locked) \
+	get_user_pages_remote(mm, start, n, flags, pages, locked)
+#endif
 
 #endif /* _MDL_COMPAT_H */

@@ -34,9 +34,15 @@ static int __init mdlock_module_init(void)
 {
 	int ret;
 
-	ret = mdlock_dev_init();
+	ret = mdl_core_init();
 	if (ret)
 		return ret;
+	ret = mdlock_dev_init();
+	if (ret) {
+		mdl_core_exit();
+		return ret;
+	}
+	mdl_debugfs_init();
 
 	pr_info("version %u.%u.%u loaded, /dev/mdlock ready (ABI %u)\n",
 		MDLOCK_VERSION_MAJOR, MDLOCK_VERSION_MINOR,
@@ -47,6 +53,8 @@ static int __init mdlock_module_init(void)
 static void __exit mdlock_module_exit(void)
 {
 	mdlock_dev_exit();
+	mdl_debugfs_exit();
+	mdl_core_exit();
 	pr_info("unloaded\n");
 }
 

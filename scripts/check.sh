@@ -51,8 +51,9 @@ for f in $sources; do
 	ignore=
 	case "$f" in *wdm*) ignore="--ignore CAMELCASE" ;; esac
 	# shellcheck disable=SC2086
+	# The Windows type names are declared to checkpatch as types.
 	out=$(perl "$KSRC_DEBUG/scripts/checkpatch.pl" --strict --no-tree --terse \
-		--show-types $ignore -f "$f" 2>&1)
+		--show-types --typedefsfile scripts/checkpatch-types.txt $ignore -f "$f" 2>&1)
 	if [ -z "$out" ]; then
 		record ok "checkpatch $f"
 	else

@@ -3,15 +3,22 @@
  * mdlock: the Linux face of the MDL API for other kernel modules.
  *
  * A client module adds -I<mdlock>/include to its ccflags, includes this
- * header and declares MODULE_IMPORT_NS(MDLOCK).
+ * header (or <mdl/wdm.h> for the Windows names) and declares
+ * MODULE_IMPORT_NS(MDLOCK).
+ *
+ * There is one implementation: the exported mdlock_*() routines below,
+ * which return a Windows status (mdl_status_t, the STATUS_* codes).  The
+ * Windows routines of <mdl/wdm.h> are inline wrappers that pass the status
+ * through; the mdl_*() wrappers here turn it into a -errno.
  */
 #ifndef _MDL_MDLOCK_H
 #define _MDL_MDLOCK_H
 
+#include <linux/errno.h>
 #include <linux/types.h>
 
 #define MDLOCK_VERSION_MAJOR	0
-#define MDLOCK_VERSION_MINOR	1
+#define MDLOCK_VERSION_MINOR	2
 #define MDLOCK_VERSION_PATCH	0
 
 /* The version as one number, comparable with MDLOCK_VERSION_CODE. */
@@ -19,6 +26,167 @@
 #define MDLOCK_VERSION_CODE \
 	MDLOCK_VERSION(MDLOCK_VERSION_MAJOR, MDLOCK_VERSION_MINOR, MDLOCK_VERSION_PATCH)
 
+struct mdl;
+struct task_struct;
+
+/* A Windows NTSTATUS: negative (bit 31 set) is an error. */
+typedef u32 __bitwise mdl_status_t;
+
+#define MDL_STATUS(v)			((__force mdl_status_t)(v))
+#define STATUS_SUCCESS			MDL_STATUS(0x00000000)
+#define STATUS_NOT_IMPLEMENTED		MDL_STATUS(0xC0000002)
+#define STATUS_ACCESS_VIOLATION		MDL_STATUS(0xC0000005)
+#define STATUS_INVALID_PARAMETER	MDL_STATUS(0xC000000D)
+#define STATUS_NO_MEMORY		MDL_STATUS(0xC0000017)
+#define STATUS_CONFLICTING_ADDRESSES	MDL_STATUS(0xC0000018)
+#define STATUS_NOT_MAPPED_VIEW		MDL_STATUS(0xC0000019)
+#define STATUS_INVALID_PAGE_PROTECTION	MDL_STATUS(0xC0000045)
+#define STATUS_INSUFFICIENT_RESOURCES	MDL_STATUS(0xC000009A)
+#define STATUS_WORKING_SET_QUOTA	MDL_STATUS(0xC00000A1)
+#define STATUS_INVALID_PARAMETER_2	MDL_STATUS(0xC00000F0)
+#define STATUS_INVALID_ADDRESS		MDL_STATUS(0xC0000141)
+/* Returned where Windows would bug-check: a broken rule, refused. */
+#define STATUS_INVALID_DEVICE_REQUEST	MDL_STATUS(0xC0000010)
+
+#define MDL_NT_SUCCESS(status)		((__force s32)(status) >= 0)
+
+/* MDL_* flags, the values of wdm.h */
+#define MDL_MAPPED_TO_SYSTEM_VA		0x0001
+#define MDL_PAGES_LOCKED		0x0002
+#define MDL_SOURCE_IS_NONPAGED_POOL	0x0004
+#define MDL_ALLOCATED_FIXED_SIZE	0x0008
+#define MDL_PARTIAL			0x0010
+#define MDL_PARTIAL_HAS_BEEN_MAPPED	0x0020
+#define MDL_IO_PAGE_READ		0x0040
+#define MDL_WRITE_OPERATION		0x0080
+#define MDL_PARENT_MAPPED_SYSTEM_VA	0x0100
+#define MDL_FREE_EXTRA_PTES		0x0200
+#define MDL_DESCRIBES_AWE		0x0400
+#define MDL_IO_SPACE			0x0800
+#define MDL_NETWORK_HEADER		0x1000
+#define MDL_MAPPING_CAN_FAIL		0x2000
+#define MDL_PAGE_CONTENTS_INVARIANT	0x4000
+#define MDL_INTERNAL			0x8000
+
+/* Processor modes (KPROCESSOR_MODE) and lock operations (LOCK_OPERATION) */
+#define MDL_KERNEL_MODE		0
+#define MDL_USER_MODE		1
+#define MDL_IO_READ_ACCESS	0
+#define MDL_IO_WRITE_ACCESS	1
+#define MDL_IO_MODIFY_ACCESS	2
+
+/*
+ * Flags of mdlock_probe_and_lock(): how user pages are held.  With neither,
+ * the module parameter default_backend decides.
+ */
+#define MDLOCK_LOCK_PIN		0x1	/* pin_user_pages (FOLL_PIN) */
+#define MDLOCK_LOCK_GET		0x2	/* get_user_pages (FOLL_GET) */
+#define MDLOCK_LOCK_FLAGS	(MDLOCK_LOCK_PIN | MDLOCK_LOCK_GET)
+
+/* Caching types (MEMORY_CACHING_TYPE) mdlock maps with */
+#define MDL_NON_CACHED		0
+#define MDL_CACHED		1
+#define MDL_WRITE_COMBINED	2
+
+/* Flags in the priority argument of the mapping routines */
+#define MDL_MAPPING_NO_WRITE	0x80000000U
+#define MDL_MAPPING_NO_EXECUTE	0x40000000U
+
+/* Largest buffer one MDL describes, as on Windows 7 and later. */
+#define MDLOCK_MAX_BYTES	(0x100000000ULL - PAGE_SIZE)
+
+/**
+ * struct mdlock_bugcheck - a broken Windows rule that mdlock refused
+ * @code: Windows bug-check code (0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION, ...)
+ * @param: the four bug-check parameters, as Windows would report them
+ * @name: the bug check's Windows name
+ * @seq: how many violations had been reported when this one was
+ */
+struct mdlock_bugcheck {
+	u32 code;
+	u64 param[4];
+	const char *name;
+	u64 seq;
+};
+
 u32 mdlock_version(void);
+
+size_t mdlock_size(const void *va, size_t length);
+void mdlock_init(struct mdl *mdl, const void *va, size_t length);
+struct mdl *mdlock_alloc(const void *va, size_t length);
+void mdlock_free(struct mdl *mdl);
+
+mdl_status_t __must_check mdlock_probe_and_lock(struct mdl *mdl, struct task_struct *process,
+						int mode, int operation, unsigned int flags);
+mdl_status_t mdlock_unlock(struct mdl *mdl);
+mdl_status_t mdlock_build_nonpaged(struct mdl *mdl);
+mdl_status_t mdlock_build_partial(struct mdl *source, struct mdl *target,
+				  const void *va, size_t length);
+void mdlock_prepare_for_reuse(struct mdl *mdl);
+void *mdlock_map(struct mdl *mdl, int mode, int cache, u32 priority);
+void mdlock_unmap(void *va, struct mdl *mdl);
+void mdlock_flush_deferred(void);
+
+unsigned int mdlock_frame_lock_count(unsigned long pfn);
+unsigned int mdlock_page_lock_count(struct mdl *mdl, size_t index);
+unsigned long mdlock_process_locked_pages(struct task_struct *process);
+unsigned long mdlock_total_locked_pages(void);
+unsigned long mdlock_set_lock_limit(unsigned long pages);
+u64 mdlock_last_bugcheck(struct mdlock_bugcheck *out);
+
+/**
+ * mdlock_status_to_errno() - the -errno for a Windows status
+ * @status: a status returned by an mdlock routine
+ *
+ * Return: 0 for success, -EFAULT for an access violation, -ENOMEM for a
+ * quota or resource shortage, -EINVAL for a bad argument or a refused
+ * broken rule, -EOPNOTSUPP for what is not implemented.
+ */
+static inline int mdlock_status_to_errno(mdl_status_t status)
+{
+	if (MDL_NT_SUCCESS(status))
+		return 0;
+	if (status == STATUS_ACCESS_VIOLATION || status == STATUS_INVALID_ADDRESS)
+		return -EFAULT;
+	if (status == STATUS_NO_MEMORY || status == STATUS_INSUFFICIENT_RESOURCES ||
+	    status == STATUS_WORKING_SET_QUOTA)
+		return -ENOMEM;
+	if (status == STATUS_NOT_IMPLEMENTED)
+		return -EOPNOTSUPP;
+	if (status == STATUS_CONFLICTING_ADDRESSES)
+		return -EEXIST;
+	return -EINVAL;
+}
+
+/**
+ * mdl_lock_user_pages() - lock the user buffer an MDL describes
+ * @mdl: an unlocked MDL over the caller's memory
+ * @write: lock for writing (IoWriteAccess) rather than reading
+ * @flags: %MDLOCK_LOCK_PIN, %MDLOCK_LOCK_GET or 0 for the default
+ *
+ * MmProbeAndLockPages(@mdl, UserMode, ...) with a -errno.
+ *
+ * Context: Process context, may sleep.
+ * Return: 0, or -EFAULT, -ENOMEM, -EINVAL as mdlock_status_to_errno().
+ */
+static inline int __must_check mdl_lock_user_pages(struct mdl *mdl, bool write,
+						   unsigned int flags)
+{
+	return mdlock_status_to_errno(mdlock_probe_and_lock(mdl, NULL, MDL_USER_MODE,
+			write ? MDL_IO_WRITE_ACCESS : MDL_IO_READ_ACCESS, flags));
+}
+
+/**
+ * mdl_unlock_pages() - unlock an MDL locked by mdl_lock_user_pages()
+ * @mdl: the locked MDL
+ *
+ * Context: Any context up to softirq and hardirq; sleeping parts of the
+ * release are deferred (see mdlock_flush_deferred()).
+ * Return: 0, or -EINVAL if @mdl was not locked (reported, nothing changed).
+ */
+static inline int mdl_unlock_pages(struct mdl *mdl)
+{
+	return mdlock_status_to_errno(mdlock_unlock(mdl));
+}
 
 #endif /* _MDL_MDLOCK_H */

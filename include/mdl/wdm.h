@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * wdm.h: the Windows face of mdlock.  Windows driver code that builds,
+ * locks, maps and frees MDLs compiles against this header with one change:
+ * MmProbeAndLockPages() returns its status instead of raising it, so a
+ * __try/__except around it becomes an NT_SUCCESS() check.
+ *
+ * The names here are Windows' own (CamelCase types, fields and routines),
+ * by design.  The routines are inline wrappers of the exported mdlock_*()
+ * routines of <mdl/mdlock.h>: one implementation, two faces.
+ */
+#ifndef _MDL_WDM_H
+#define _MDL_WDM_H
+
+#include <linux/build_bug.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/refcount.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+
+#include <mdl/mdlock.h>
+
+/* Basic Windows types */
+#define VOID void
+typedef void *PVOID;
+typedef u8 UCHAR;
+typedef u8 BOOLEAN;
+typedef s8 CCHAR;
+typedef s16 CSHORT;
+typedef u16 USHORT;
+typedef u32 ULONG;
+typedef s32 LONG;
+typedef unsigned long ULONG_PTR;
+typedef long LONG_PTR;
+typedef size_t SIZE_T;
+typedef unsigned long PFN_NUMBER, *PPFN_NUMBER;
+typedef mdl_status_t NTSTATUS;
+
+#ifndef TRUE
+#define TRUE 1
+#endif
+#ifndef FALSE
+#define FALSE 0
+#endif
+
+#define NT_SUCCESS(status)	MDL_NT_SUCCESS(status)
+
+typedef CCHAR KPROCESSOR_MODE;
+enum _MODE {
+	KernelMode = MDL_KERNEL_MODE,
+	UserMode = MDL_USER_MODE,
+	MaximumMode
+};
+
+typedef enum _LOCK_OPERATION {
+	IoReadAccess = MDL_IO_READ_ACCESS,
+	IoWriteAccess = MDL_IO_WRITE_ACCESS,
+	IoModifyAccess = MDL_IO_MODIFY_ACCESS
+} LOCK_OPERATION;
+
+typedef enum _MEMORY_CACHING_TYPE {
+	MmNotMapped = -1,
+	MmNonCached = MDL_NON_CACHED,
+	MmCached = MDL_CACHED,
+	MmWriteCombined = MDL_WRITE_COMBINED,
+	MmHardwareCoherentCached,
+	MmNonCachedUnordered,
+	MmUSWCCached,
+	MmMaximumCacheType
+} MEMORY_CACHING_TYPE;
+
+typedef enum _MM_PAGE_PRIORITY {
+	LowPagePriority,
+	NormalPagePriority = 16,
+	HighPagePriority = 32
+} MM_PAGE_PRIORITY;
+
+#define MdlMappingNoWrite	MDL_MAPPING_NO_WRITE
+#define MdlMappingNoExecute	MDL_MAPPING_NO_EXECUTE
+
+/* A process is a Linux task; PsGetCurrentProcess() is the calling one. */
+typedef struct task_struct *PEPROCESS;
+#define PsGetCurrentProcess()	(current)
+
+/**
+ * struct mdl_private - mdlock's bookkeeping inside an MDL header
+ * @node: entry in the list of locked MDLs (the lock table's holders)
+ * @owner: accounting record of the process whose pages are locked
+ * @mapping: page-aligned start of the MDL's own system mapping, or NULL
+ * @release: preallocated record that defers sleeping parts of a release
+ * @id: number of this MDL in debugfs and bug-check reports
+ * @flags: MDLP_* state that Windows keeps elsewhere
+ * @ref: references: the owner's, and a pending deferred release's
+ *
+ * Not part of the Windows MDL; drivers leave it alone.  Between the
+ * Windows fields and the PFN array, so MmSizeOfMdl() counts it.
+ */
+struct mdl_private {
+	struct list_head node;
+	struct mdl_owner *owner;
+	void *mapping;
+	struct mdl_release *release;
+	u64 id;
+	u32 flags;
+	refcount_t ref;
+};
+
+/**
+ * struct mdl - a Windows memory descriptor list (MDL)
+ * @Next: next MDL in a chain (an IRP's), NULL after initialisation
+ * @Size: bytes of this header plus its PFN array (32-bit here: CSHORT on
+ *        Windows, which cannot count an MDL of 4 GiB - PAGE_SIZE)
+ * @MdlFlags: MDL_* flags
+ * @Process: owner of locked user pages; NULL for kernel memory
+ * @MappedSystemVa: kernel address of the first byte, valid with
+ *                  MDL_MAPPED_TO_SYSTEM_VA or MDL_SOURCE_IS_NONPAGED_POOL
+ * @StartVa: page-aligned base of the buffer
+ * @ByteCount: length of the buffer in bytes
+ * @ByteOffset: offset of the buffer in its first page
+ * @Reserved: padding, zero
+ * @Private: mdlock's bookkeeping
+ *
+ * The header is followed directly by the PFN array, one PFN_NUMBER per
+ * page the buffer spans: MmGetMdlPfnArray().
+ */
+struct mdl {
+	struct mdl *Next;
+	ULONG Size;
+	USHORT MdlFlags;
+	USHORT Reserved;
+	PEPROCESS Process;
+	PVOID MappedSystemVa;
+	PVOID StartVa;
+	ULONG ByteCount;
+	ULONG ByteOffset;
+	struct mdl_private Private;
+};
+
+typedef struct mdl MDL, *PMDL;
+
+static_assert(sizeof(MDL) % sizeof(PFN_NUMBER) == 0);
+
+/**
+ * struct _IRP - the part of a Windows IRP that MDLs use
+ * @MdlAddress: the IRP's chain of MDLs, linked by &struct mdl.Next
+ */
+typedef struct _IRP {
+	PMDL MdlAddress;
+} IRP, *PIRP;
+
+/*
+ * Windows' PAGE_ALIGN rounds down to the page start; Linux's rounds up.
+ * Code that includes this header gets Windows' from here on.
+ */
+#undef PAGE_ALIGN
+#define PAGE_ALIGN(va)		((PVOID)((ULONG_PTR)(va) & PAGE_MASK))
+#define BYTE_OFFSET(va)		((ULONG)((ULONG_PTR)(va) & ~PAGE_MASK))
+#define ADDRESS_AND_SIZE_TO_SPAN_PAGES(va, size) \
+	((ULONG)((BYTE_OFFSET(va) + (ULONG_PTR)(size) + PAGE_SIZE - 1) >> PAGE_SHIFT))
+
+#define MmGetMdlPfnArray(mdl)		((PPFN_NUMBER)((mdl) + 1))
+#define MmGetMdlByteCount(mdl)		((mdl)->ByteCount)
+#define MmGetMdlByteOffset(mdl)		((mdl)->ByteOffset)
+#define MmGetMdlBaseVa(mdl)		((mdl)->StartVa)
+#define MmInitializeMdl(mdl, va, length) \
+	mdlock_init((mdl), (const void *)(va), (length))
+#define MmSizeOfMdl(va, length)		mdlock_size((const void *)(va), (length))
+
+/**
+ * MmGetMdlVirtualAddress() - the buffer address an MDL describes
+ * @mdl: the MDL
+ *
+ * Return: StartVa + ByteOffset.
+ */
+static inline PVOID MmGetMdlVirtualAddress(PMDL mdl)
+{
+	return (char *)mdl->StartVa + mdl->ByteOffset;
+}
+
+/**
+ * MmGetSystemAddressForMdlSafe() - kernel address of an MDL's buffer
+ * @mdl: a locked, partial or nonpaged-pool MDL
+ * @priority: MM_PAGE_PRIORITY, optionally with MdlMappingNoWrite and
+ *            MdlMappingNoExecute
+ *
+ * Context: May sleep unless the MDL is already mapped or nonpaged.
+ * Return: MappedSystemVa if mapped or nonpaged, else a new cached kernel
+ * mapping of the locked frames (same ByteOffset), or NULL on failure.
+ */
+static inline PVOID MmGetSystemAddressForMdlSafe(PMDL mdl, ULONG priority)
+{
+	if (mdl->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL))
+		return mdl->MappedSystemVa;
+	return mdlock_map(mdl, KernelMode, MmCached, priority);
+}
+
+/**
+ * MmPrepareMdlForReuse() - release a partial MDL's own mapping
+ * @mdl: a partial MDL about to be rebuilt by IoBuildPartialMdl()
+ */
+static inline void MmPrepareMdlForReuse(PMDL mdl)
+{
+	mdlock_prepare_for_reuse(mdl);
+}
+
+/**
+ * IoAllocateMdl() - allocate and initialise an MDL
+ * @va: start of the buffer
+ * @length: its length, 1 to 4 GiB - PAGE_SIZE
+ * @secondary: with @irp, append to its chain (TRUE) or make it the first
+ *             MDL (FALSE)
+ * @charge_quota: ignored, as on Windows
+ * @irp: an IRP to attach the MDL to, or NULL
+ *
+ * Context: Any context; allocates atomically where it may not sleep.
+ * Return: the MDL, with its PFN array unfilled, or NULL.
+ */
+static inline PMDL IoAllocateMdl(PVOID va, ULONG length, BOOLEAN secondary,
+				 BOOLEAN charge_quota, PIRP irp)
+{
+	PMDL mdl = mdlock_alloc(va, length), *tail;
+
+	if (mdl && irp) {
+		if (!secondary) {
+			irp->MdlAddress = mdl;
+		} else {
+			for (tail = &irp->MdlAddress; *tail; tail = &(*tail)->Next)
+				;
+			*tail = mdl;
+		}
+	}
+	return mdl;
+}
+
+/**
+ * IoFreeMdl() - free one MDL (not its chain)
+ * @mdl: an unlocked MDL from IoAllocateMdl()
+ *
+ * Releases a partial MDL's own mapping first.  Freeing a locked or mapped
+ * MDL is refused and reported.
+ */
+static inline void IoFreeMdl(PMDL mdl)
+{
+	mdlock_free(mdl);
+}
+
+/**
+ * MmProbeAndLockPages() - make an MDL's pages resident and lock them
+ * @mdl: an unlocked MDL describing the buffer
+ * @mode: UserMode checks that the buffer is user memory; KernelMode not
+ * @operation: IoReadAccess, IoWriteAccess or IoModifyAccess
+ *
+ * Context: Process context for user memory; any context up to softirq for
+ * kernel memory.
+ * Return: STATUS_SUCCESS, or the status Windows raises
+ * (STATUS_ACCESS_VIOLATION, STATUS_WORKING_SET_QUOTA, ...).
+ */
+static inline NTSTATUS __must_check MmProbeAndLockPages(PMDL mdl, KPROCESSOR_MODE mode,
+							LOCK_OPERATION operation)
+{
+	return mdlock_probe_and_lock(mdl, NULL, mode, operation, 0);
+}
+
+/**
+ * MmProbeAndLockProcessPages() - MmProbeAndLockPages() in another process
+ * @mdl: an unlocked MDL describing a buffer of @process
+ * @process: the process whose memory the MDL describes
+ * @mode: UserMode or KernelMode
+ * @operation: IoReadAccess, IoWriteAccess or IoModifyAccess
+ *
+ * Context: Process context, may sleep.
+ * Return: as MmProbeAndLockPages().
+ */
+static inline NTSTATUS __must_check MmProbeAndLockProcessPages(PMDL mdl, PEPROCESS process,
+							       KPROCESSOR_MODE mode,
+							       LOCK_OPERATION operation)
+{
+	return mdlock_probe_and_lock(mdl, process, mode, operation, 0);
+}
+
+/**
+ * MmUnlockPages() - unlock the pages of a locked MDL
+ * @mdl: an MDL locked by MmProbeAndLockPages()
+ *
+ * Context: Any context up to hardirq; the sleeping parts of the release
+ * (dirtying file pages, removing the system mapping) are deferred there.
+ */
+static inline void MmUnlockPages(PMDL mdl)
+{
+	mdlock_unlock(mdl);
+}
+
+/**
+ * MmBuildMdlForNonPagedPool() - describe never-paged kernel memory
+ * @mdl: an MDL over kmalloc, vmalloc or otherwise resident kernel memory
+ */
+static inline void MmBuildMdlForNonPagedPool(PMDL mdl)
+{
+	mdlock_build_nonpaged(mdl);
+}
+
+/**
+ * IoBuildPartialMdl() - describe a sub-range of a locked or nonpaged MDL
+ * @source: the locked or nonpaged-pool MDL
+ * @target: an MDL large enough for the sub-range
+ * @va: start of the sub-range (a buffer address, MmGetMdlVirtualAddress())
+ * @length: its length; 0 means the rest of @source
+ */
+static inline void IoBuildPartialMdl(PMDL source, PMDL target, PVOID va, ULONG length)
+{
+	mdlock_build_partial(source, target, va, length);
+}
+
+/**
+ * MmMapLockedPagesSpecifyCache() - map an MDL's frames
+ * @mdl: a locked, partial or nonpaged-pool MDL
+ * @mode: KernelMode (UserMode mappings are not implemented yet: NULL)
+ * @cache: MmCached, MmNonCached or MmWriteCombined
+ * @base: must be NULL for KernelMode
+ * @bugcheck: ignored: mdlock returns NULL instead of bug-checking
+ * @priority: as for MmGetSystemAddressForMdlSafe()
+ *
+ * Context: Process context, may sleep.
+ * Return: the address of the buffer's first byte, or NULL.
+ */
+static inline PVOID MmMapLockedPagesSpecifyCache(PMDL mdl, KPROCESSOR_MODE mode,
+						 MEMORY_CACHING_TYPE cache, PVOID base,
+						 ULONG bugcheck, ULONG priority)
+{
+	if (base)
+		return NULL;
+	return mdlock_map(mdl, mode, cache, priority);
+}
+
+/**
+ * MmUnmapLockedPages() - remove a mapping made by the mapping routines
+ * @va: the address they returned
+ * @mdl: the MDL
+ */
+static inline void MmUnmapLockedPages(PVOID va, PMDL mdl)
+{
+	mdlock_unmap(va, mdl);
+}
+
+#endif /* _MDL_WDM_H */

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bugcheck.c: where Windows would stop the machine on a broken rule (a bug
+ * check), mdlock refuses the call and reports it here, once, under the
+ * Windows name and code, with the parameters Windows would show.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/export.h>
+#include <linux/kernel.h>
+#include <linux/seq_file.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+
+#include <mdl/mdlock.h>
+
+#include "internal.h"
+
+static const struct {
+	u32 code;
+	const char *name;
+} bugcheck_names[] = {
+	{ BC_IRQL_NOT_LESS_OR_EQUAL, "IRQL_NOT_LESS_OR_EQUAL" },
+	{ BC_MEMORY_MANAGEMENT, "MEMORY_MANAGEMENT" },
+	{ BC_TARGET_MDL_TOO_SMALL, "TARGET_MDL_TOO_SMALL" },
+	{ BC_PFN_LIST_CORRUPT, "PFN_LIST_CORRUPT" },
+	{ BC_PROCESS_HAS_LOCKED_PAGES, "PROCESS_HAS_LOCKED_PAGES" },
+	{ BC_BAD_POOL_CALLER, "BAD_POOL_CALLER" },
+	{ BC_VERIFIER_VIOLATION, "DRIVER_VERIFIER_DETECTED_VIOLATION" },
+	{ BC_DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS, "DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS" },
+	{ BC_INVALID_MDL_RANGE, "INVALID_MDL_RANGE" },
+};
+
+/* bugcheck_lock protects last and seq; it is taken from any context. */
+static DEFINE_SPINLOCK(bugcheck_lock);
+static struct mdlock_bugcheck last;
+static u64 seq;
+
+const char *mdl_bugcheck_name(u32 code)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bugcheck_names); i++)
+		if (bugcheck_names[i].code == code)
+			return bugcheck_names[i].name;
+	return "UNKNOWN_BUGCHECK";
+}
+
+/**
+ * mdl_bugcheck() - report a broken Windows rule that mdlock refused
+ * @code: the Windows bug-check code
+ * @p1: first bug-check parameter
+ * @p2: second
+ * @p3: third
+ * @p4: fourth
+ * @what: what the caller did, in a few words
+ *
+ * Context: Any context.
+ */
+void mdl_bugcheck(u32 code, u64 p1, u64 p2, u64 p3, u64 p4, const char *what)
+{
+	const char *name = mdl_bugcheck_name(code);
+	unsigned long flags;
+
+	spin_lock_irqsave(&bugcheck_lock, flags);
+	last.code = code;
+	last.param[0] = p1;
+	last.param[1] = p2;
+	last.param[2] = p3;
+	last.param[3] = p4;
+	last.name = name;
+	last.seq = ++seq;
+	spin_unlock_irqrestore(&bugcheck_lock, flags);
+
+	pr_err_ratelimited("refused: Windows bug check 0x%X %s (0x%llx, 0x%llx, 0x%llx, 0x%llx): %s\n",
+			   code, name, p1, p2, p3, p4, what);
+}
+
+/**
+ * mdlock_last_bugcheck() - the most recent broken rule mdlock refused
+ * @out: filled with the last report (zeroed if there was none)
+ *
+ * A test or a verifier compares the count before and after a call to see
+ * that exactly one violation was reported, and which.
+ *
+ * Context: Any context.
+ * Return: the number of violations reported since mdlock was loaded.
+ */
+u64 mdlock_last_bugcheck(struct mdlock_bugcheck *out)
+{
+	unsigned long flags;
+	u64 n;
+
+	spin_lock_irqsave(&bugcheck_lock, flags);
+	*out = last;
+	n = seq;
+	spin_unlock_irqrestore(&bugcheck_lock, flags);
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(mdlock_last_bugcheck, MDLOCK);
+
+void mdl_bugcheck_show(struct seq_file *m)
+{
+	struct mdlock_bugcheck bc;
+	u64 n = mdlock_last_bugcheck(&bc);
+
+	seq_printf(m, "bugchecks_reported %llu\n", n);
+	if (n)
+		seq_printf(m, "last_bugcheck 0x%X %s (0x%llx, 0x%llx, 0x%llx, 0x%llx)\n",
+			   bc.code, bc.name, bc.param[0], bc.param[1], bc.param[2],
+			   bc.param[3]);
+}

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pfndb.c: the lock table.  For every frame, the number of locked MDL
+ * entries that hold it, exact (an MDL whose PFN array names a frame twice
+ * counts twice), as Windows keeps it in its PFN database.
+ *
+ * A module cannot size a flat array by max_pfn, so the table is sparse: one
+ * leaf of counters per 4096 frames, allocated when a frame in it is first
+ * locked and kept until unload, found through an xarray whose reads take
+ * no lock.  Beside the per-frame counters, each leaf has one counter per
+ * naturally aligned 512-frame block, bumped once when an MDL's PFN array
+ * covers the whole block in order (a THP, a 2 MiB kernel buffer): a frame's
+ * count is its own counter plus its block's.  Adding and removing walk a
+ * PFN array the same way, so what one adds the other removes.
+ */
+#include <linux/atomic.h>
+#include <linux/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "internal.h"
+
+#define LEAF_SHIFT	12
+#define LEAF_FRAMES	BIT(LEAF_SHIFT)
+#define BLOCK_SHIFT	9
+#define BLOCK_FRAMES	BIT(BLOCK_SHIFT)
+#define LEAF_BLOCKS	(LEAF_FRAMES / BLOCK_FRAMES)
+
+/**
+ * struct mdl_leaf - lock counts of 4096 consecutive frames
+ * @block: counts of whole 512-frame blocks
+ * @frame: counts of single frames (LEAF_FRAMES of them, 16 KiB)
+ */
+struct mdl_leaf {
+	atomic_t block[LEAF_BLOCKS];
+	atomic_t *frame;
+};
+
+/* Leaves by pfn >> LEAF_SHIFT; entries are only ever added until unload. */
+static DEFINE_XARRAY(leaves);
+
+static struct mdl_leaf *leaf_lookup(unsigned long idx, gfp_t gfp)
+{
+	struct mdl_leaf *leaf = xa_load(&leaves, idx), *old;
+
+	if (likely(leaf) || !gfp)
+		return leaf;
+
+	leaf = kzalloc(sizeof(*leaf), gfp);
+	if (!leaf)
+		return NULL;
+	leaf->frame = kvcalloc(LEAF_FRAMES, sizeof(atomic_t), gfp);
+	if (!leaf->frame) {
+		kfree(leaf);
+		return NULL;
+	}
+	old = xa_cmpxchg(&leaves, idx, NULL, leaf, gfp);
+	if (old) {
+		/* Lost a race with another locker, or no memory for the xarray. */
+		kvfree(leaf->frame);
+		kfree(leaf);
+		return xa_is_err(old) ? NULL : old;
+	}
+	return leaf;
+}
+
+/*
+ * Whether pfns[i...] starts a whole aligned block in order.  Checking the
+ * last entry first makes the common miss cheap.
+ */
+static bool is_block(const unsigned long *pfns, unsigned long i, unsigned long n)
+{
+	unsigned long pfn = pfns[i], j;
+
+	if (pfn & (BLOCK_FRAMES - 1) || n - i < BLOCK_FRAMES ||
+	    pfns[i + BLOCK_FRAMES - 1] != pfn + BLOCK_FRAMES - 1)
+		return false;
+	for (j = 1; j < BLOCK_FRAMES - 1; j++)
+		if (pfns[i + j] != pfn + j)
+			return false;
+	return true;
+}
+
+/*
+ * Walk pfns[0..n) adding @delta, block by block where possible.  With
+ * @gfp, leaves are created as needed; a leaf that cannot be made stops the
+ * walk.  Return: how many entries were walked.
+ */
+static unsigned long counts_walk(const unsigned long *pfns, unsigned long n, int delta,
+				 gfp_t gfp)
+{
+	struct mdl_leaf *leaf = NULL;
+	unsigned long idx = ULONG_MAX, i = 0, pfn;
+
+	while (i < n) {
+		pfn = pfns[i];
+		if (pfn >> LEAF_SHIFT != idx) {
+			idx = pfn >> LEAF_SHIFT;
+			leaf = leaf_lookup(idx, gfp);
+			if (!leaf)
+				return i;
+		}
+		if (is_block(pfns, i, n)) {
+			atomic_add(delta, &leaf->block[(pfn & (LEAF_FRAMES - 1)) >> BLOCK_SHIFT]);
+			i += BLOCK_FRAMES;
+		} else {
+			atomic_add(delta, &leaf->frame[pfn & (LEAF_FRAMES - 1)]);
+			i++;
+		}
+	}
+	return n;
+}
+
+/**
+ * mdl_counts_add() - count one more lock on each frame of a PFN array
+ * @pfns: the frames, as in an MDL
+ * @n: how many
+ * @gfp: how to allocate a leaf the table does not have yet
+ *
+ * Context: Any context, with a @gfp that suits it.
+ * Return: 0, or -ENOMEM with nothing counted.
+ */
+int mdl_counts_add(const unsigned long *pfns, unsigned long n, gfp_t gfp)
+{
+	unsigned long done = counts_walk(pfns, n, 1, gfp);
+
+	if (likely(done == n))
+		return 0;
+	/* A block never straddles the point where the walk stopped. */
+	counts_walk(pfns, done, -1, 0);
+	return -ENOMEM;
+}
+
+/**
+ * mdl_counts_sub() - drop the locks mdl_counts_add() counted
+ * @pfns: the same frames
+ * @n: how many
+ *
+ * Context: Any context.
+ */
+void mdl_counts_sub(const unsigned long *pfns, unsigned long n)
+{
+	counts_walk(pfns, n, -1, 0);
+}
+
+static unsigned int leaf_count(struct mdl_leaf *leaf, unsigned long pfn)
+{
+	unsigned long off = pfn & (LEAF_FRAMES - 1);
+
+	return atomic_read(&leaf->frame[off]) + atomic_read(&leaf->block[off >> BLOCK_SHIFT]);
+}
+
+/**
+ * mdl_count_read() - the lock count of one frame
+ * @pfn: the frame
+ *
+ * Context: Any context.
+ * Return: how many locked MDL entries hold @pfn.
+ */
+unsigned int mdl_count_read(unsigned long pfn)
+{
+	struct mdl_leaf *leaf = xa_load(&leaves, pfn >> LEAF_SHIFT);
+
+	return leaf ? leaf_count(leaf, pfn) : 0;
+}
+
+/* debugfs: every frame with a non-zero count, in frame order. */
+void mdl_counts_show(struct seq_file *m, void (*holders)(struct seq_file *m, unsigned long pfn))
+{
+	struct mdl_leaf *leaf;
+	unsigned long idx, off, pfn;
+	unsigned int count;
+
+	seq_puts(m, "pfn\tcount\tholders (mdl id:page index)\n");
+	xa_for_each(&leaves, idx, leaf) {
+		for (off = 0; off < LEAF_FRAMES; off++) {
+			pfn = (idx << LEAF_SHIFT) + off;
+			count = leaf_count(leaf, pfn);
+			if (!count)
+				continue;
+			seq_printf(m, "%#lx\t%u\t", pfn, count);
+			holders(m, pfn);
+			seq_putc(m, '\n');
+		}
+		cond_resched();
+	}
+}
+
+void mdl_counts_exit(void)
+{
+	struct mdl_leaf *leaf;
+	unsigned long idx;
+
+	xa_for_each(&leaves, idx, leaf) {
+		kvfree(leaf->frame);
+		kfree(leaf);
+	}
+	xa_destroy(&leaves);
+}
