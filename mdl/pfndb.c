@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
- * pfndb.c: the lock table.  For every frame, the number of locked MDL
+/**
+ * DOC: The lock table
+ *
+ * For every frame, the number of locked MDL
  * entries that hold it, exact (an MDL whose PFN array names a frame twice
  * counts twice), as Windows keeps it in its PFN database.
  *

@@ -11,6 +11,9 @@ echo
 echo "\$ mdlockctl version"
 mdlockctl version
 echo
-echo "\$ dmesg | grep mdlock"
-dmesg | grep mdlock
+echo "\$ cat /sys/kernel/debug/mdlock/stats"
+cat /sys/kernel/debug/mdlock/stats
+echo
+echo "\$ dmesg | grep mdlock:"
+dmesg | grep mdlock:
 echo
