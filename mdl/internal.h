@@ -38,6 +38,9 @@ void mdl_counts_show(struct seq_file *m, void (*holders)(struct seq_file *m, uns
 void mdl_counts_exit(void);
 
 /* wdm_core.c: what debugfs shows and what module load and unload do */
+struct mm_struct;
+unsigned long mdl_mm_locked_pages(struct mm_struct *mm);
+unsigned long mdl_core_locked_mdls(void);
 void mdl_core_show_holders(struct seq_file *m, unsigned long pfn);
 void mdl_core_show_processes(struct seq_file *m);
 void mdl_core_show_stats(struct seq_file *m);

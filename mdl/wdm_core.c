@@ -45,6 +45,7 @@
 #define MDLP_WAS_LOCKED		0x10	/* locked once, since unlocked */
 #define MDLP_FILE_PAGES		0x20	/* some locked page is not anonymous */
 #define MDLP_RELEASE_PENDING	0x40	/* a deferred release still uses the PFNs */
+#define MDLP_NOREF		0x80	/* kernel pages held without references */
 #define MDLP_HOLD_MASK		(MDLP_PIN | MDLP_GET | MDLP_KERNEL)
 
 /* The Windows IRQL a Linux context stands for, in bug-check reports. */
@@ -245,15 +246,15 @@ static bool mdl_rule_check(struct mdl *mdl, enum mdl_op op)
 		}
 		return true;
 	case OP_FREE:
+		if ((flags & MDL_MAPPED_TO_SYSTEM_VA) && !(flags & MDL_PARTIAL)) {
+			mdl_bugcheck(BC_VERIFIER_VIOLATION, 0xB8, m, flags, 0,
+				     "IoFreeMdl of an MDL still mapped to system space");
+			return false;
+		}
 		if (flags & MDL_PAGES_LOCKED) {
 			mdl_bugcheck(BC_DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS,
 				     (u64)(unsigned long)__builtin_return_address(0), 0, m,
 				     mdl_span(mdl), "IoFreeMdl of an MDL whose pages are locked");
-			return false;
-		}
-		if ((flags & MDL_MAPPED_TO_SYSTEM_VA) && !(flags & MDL_PARTIAL)) {
-			mdl_bugcheck(BC_VERIFIER_VIOLATION, 0xB8, m, flags, 0,
-				     "IoFreeMdl of an MDL still mapped to system space");
 			return false;
 		}
 		if (!(mdl->Private.flags & MDLP_ALLOCATED)) {
@@ -437,6 +438,8 @@ static void release_pages_of(const PFN_NUMBER *pfns, unsigned long n, u32 hold, 
 {
 	unsigned long i, run;
 
+	if (!hold)
+		return;
 	if (hold & MDLP_KERNEL) {
 		for (i = 0; i < n; i++)
 			put_page(pfn_to_page(pfns[i]));
@@ -552,29 +555,46 @@ EXPORT_SYMBOL_NS_GPL(mdlock_flush_deferred, MDLOCK);
 
 /* ---- Probe and lock */
 
-/* Hold kernel pages (KernelMode, a kernel address): a reference each. */
+/* The page behind a kernel address, or NULL. */
+static struct page *kernel_page(unsigned long va)
+{
+	if (virt_addr_valid((void *)va))
+		return virt_to_page((void *)va);
+	if (is_vmalloc_addr((void *)va))
+		return vmalloc_to_page((void *)va);
+	return NULL;
+}
+
+/*
+ * Hold kernel pages (KernelMode, a kernel address): a reference each, on
+ * the folio (a compound page's head).  The tail pages of a high-order
+ * allocation that is not compound have no reference count at all: an MDL
+ * over such memory takes no references (MDLP_NOREF), which for memory that
+ * is never paged only gives up catching a driver that frees it while it is
+ * locked.
+ */
 static mdl_status_t lock_kernel_pages(struct mdl *mdl, unsigned long n)
 {
 	PFN_NUMBER *pfns = mdl_pfns(mdl);
 	unsigned long va = (unsigned long)mdl->StartVa, i;
 	struct page *page;
 
-	for (i = 0; i < n; i++, va += PAGE_SIZE) {
-		if (virt_addr_valid((void *)va))
-			page = virt_to_page((void *)va);
-		else if (is_vmalloc_addr((void *)va))
-			page = vmalloc_to_page((void *)va);
-		else
-			page = NULL;
-		if (!page)
-			goto fail;
-		get_page(page);
+	for (i = 0; i < n; i++) {
+		page = kernel_page(va + i * PAGE_SIZE);
+		if (!page) {
+			release_pages_of(pfns, i, mdl->Private.flags & MDLP_NOREF ? 0 : MDLP_KERNEL,
+					 false);
+			return STATUS_ACCESS_VIOLATION;
+		}
 		pfns[i] = page_to_pfn(page);
+		if (mdl->Private.flags & MDLP_NOREF)
+			continue;
+		if (!folio_try_get(page_folio(page))) {
+			release_pages_of(pfns, i, MDLP_KERNEL, false);
+			mdl->Private.flags |= MDLP_NOREF;
+		}
 	}
 	return STATUS_SUCCESS;
-fail:
-	release_pages_of(pfns, i, MDLP_KERNEL, false);
-	return STATUS_ACCESS_VIOLATION;
 }
 
 /*
@@ -679,7 +699,7 @@ mdl_status_t mdlock_probe_and_lock(struct mdl *mdl, struct task_struct *process,
 	unsigned long va = mdl_va(mdl), n = mdl_span(mdl);
 	struct task_struct *task = process ? process : current;
 	struct mdl_owner *owner = NULL;
-	struct mm_struct *mm = NULL;
+	struct mm_struct *mm = NULL, *held_mm = NULL;
 	unsigned int gup_flags;
 	mdl_status_t status;
 	u32 hold;
@@ -714,7 +734,13 @@ mdl_status_t mdlock_probe_and_lock(struct mdl *mdl, struct task_struct *process,
 				     "probe-and-lock of pageable (user) memory where sleeping is not allowed");
 			return STATUS_INVALID_DEVICE_REQUEST;
 		}
-		mm = process ? get_task_mm(process) : current->mm;
+		/* A kthread using a borrowed mm (kthread_use_mm) is its own process. */
+		if (process && process != current) {
+			held_mm = get_task_mm(process);
+			mm = held_mm;
+		} else {
+			mm = current->mm;
+		}
 		if (!mm)
 			return STATUS_ACCESS_VIOLATION;
 		if (!flags)
@@ -737,7 +763,7 @@ mdl_status_t mdlock_probe_and_lock(struct mdl *mdl, struct task_struct *process,
 		}
 	}
 
-	mdl->Private.flags &= ~(MDLP_HOLD_MASK | MDLP_FILE_PAGES);
+	mdl->Private.flags &= ~(MDLP_HOLD_MASK | MDLP_FILE_PAGES | MDLP_NOREF);
 	gup_flags = write ? FOLL_WRITE : 0;
 	if (hold == MDLP_KERNEL)
 		status = lock_kernel_pages(mdl, n);
@@ -748,7 +774,8 @@ mdl_status_t mdlock_probe_and_lock(struct mdl *mdl, struct task_struct *process,
 
 	if (mdl_counts_add(mdl_pfns(mdl), n,
 			   mdl_can_sleep() ? GFP_KERNEL : GFP_NOWAIT | __GFP_NOWARN)) {
-		release_pages_of(mdl_pfns(mdl), n, hold, false);
+		release_pages_of(mdl_pfns(mdl), n,
+				 mdl->Private.flags & MDLP_NOREF ? 0 : hold, false);
 		status = STATUS_INSUFFICIENT_RESOURCES;
 		goto out_owner;
 	}
@@ -756,13 +783,14 @@ mdl_status_t mdlock_probe_and_lock(struct mdl *mdl, struct task_struct *process,
 	if (owner)
 		atomic_long_add(n, &owner->locked);
 	mdl->Private.owner = owner;
-	mdl->Private.flags |= hold;
+	if (!(mdl->Private.flags & MDLP_NOREF))
+		mdl->Private.flags |= hold;
 	mdl->Private.flags &= ~MDLP_WAS_LOCKED;
 	mdl->Process = task;
 	mdl->MdlFlags |= MDL_PAGES_LOCKED | (write ? MDL_WRITE_OPERATION : 0);
 	registry_add(mdl);
-	if (mm && process)
-		mmput(mm);
+	if (held_mm)
+		mmput(held_mm);
 	return STATUS_SUCCESS;
 
 out_owner:
@@ -771,8 +799,8 @@ out_owner:
 out_uncharge:
 	uncharge_pages(n);
 out_mm:
-	if (mm && process)
-		mmput(mm);
+	if (held_mm)
+		mmput(held_mm);
 	return status;
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_probe_and_lock, MDLOCK);
@@ -887,7 +915,7 @@ mdl_status_t mdlock_unlock(struct mdl *mdl)
 	kfree(mdl->Private.release);
 	mdl->Private.release = NULL;
 	mdl->Private.owner = NULL;
-	mdl->Private.flags &= ~(MDLP_HOLD_MASK | MDLP_FILE_PAGES);
+	mdl->Private.flags &= ~(MDLP_HOLD_MASK | MDLP_FILE_PAGES | MDLP_NOREF);
 	mdl->Private.flags |= MDLP_WAS_LOCKED;
 	mdl->MdlFlags &= ~(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION);
 	if (owner)
@@ -922,11 +950,9 @@ EXPORT_SYMBOL_NS_GPL(mdlock_free, MDLOCK);
 /* The frame behind a resident kernel address, or 0 (no frame is 0 here). */
 static unsigned long kernel_pfn(unsigned long va)
 {
-	if (virt_addr_valid((void *)va))
-		return page_to_pfn(virt_to_page((void *)va));
-	if (is_vmalloc_addr((void *)va))
-		return vmalloc_to_pfn((void *)va);
-	return 0;
+	struct page *page = kernel_page(va);
+
+	return page ? page_to_pfn(page) : 0;
 }
 
 /**
@@ -1168,6 +1194,30 @@ unsigned int mdlock_page_lock_count(struct mdl *mdl, size_t index)
 	return mdl_count_read(mdl_pfns(mdl)[index]);
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_page_lock_count, MDLOCK);
+
+/* The locked-page count of an address space (for /dev/mdlock's query). */
+unsigned long mdl_mm_locked_pages(struct mm_struct *mm)
+{
+	struct mdl_owner *owner;
+	unsigned long flags, n = 0;
+
+	spin_lock_irqsave(&owners_lock, flags);
+	owner = owner_find(mm);
+	if (owner)
+		n = atomic_long_read(&owner->locked);
+	spin_unlock_irqrestore(&owners_lock, flags);
+	return n;
+}
+
+unsigned long mdl_core_locked_mdls(void)
+{
+	unsigned long flags, n;
+
+	spin_lock_irqsave(&registry_lock, flags);
+	n = registry_count;
+	spin_unlock_irqrestore(&registry_lock, flags);
+	return n;
+}
 
 /**
  * mdlock_process_locked_pages() - a process's locked-page count

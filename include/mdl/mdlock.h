@@ -17,6 +17,8 @@
 #include <linux/errno.h>
 #include <linux/types.h>
 
+#include <uapi/linux/mdlock.h>	/* MDLOCK_LOCK_PIN, MDLOCK_LOCK_GET */
+
 #define MDLOCK_VERSION_MAJOR	0
 #define MDLOCK_VERSION_MINOR	2
 #define MDLOCK_VERSION_PATCH	0
@@ -76,11 +78,11 @@ typedef u32 __bitwise mdl_status_t;
 #define MDL_IO_MODIFY_ACCESS	2
 
 /*
- * Flags of mdlock_probe_and_lock(): how user pages are held.  With neither,
- * the module parameter default_backend decides.
+ * Flags of mdlock_probe_and_lock(): how user pages are held, the same bits
+ * as /dev/mdlock's: MDLOCK_LOCK_PIN (pin_user_pages, FOLL_PIN) or
+ * MDLOCK_LOCK_GET (get_user_pages, FOLL_GET).  With neither, the module
+ * parameter default_backend decides.
  */
-#define MDLOCK_LOCK_PIN		0x1	/* pin_user_pages (FOLL_PIN) */
-#define MDLOCK_LOCK_GET		0x2	/* get_user_pages (FOLL_GET) */
 #define MDLOCK_LOCK_FLAGS	(MDLOCK_LOCK_PIN | MDLOCK_LOCK_GET)
 
 /* Caching types (MEMORY_CACHING_TYPE) mdlock maps with */

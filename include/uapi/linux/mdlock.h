@@ -4,9 +4,13 @@
  * of the /dev/mdlock character device.
  *
  * Every structure is made of __u32 and __u64 fields with explicit padding,
- * so that 32-bit and 64-bit callers share one layout.  Reserved fields and
- * unknown flag bits must be zero; the driver rejects anything else with
- * -EINVAL.
+ * so that 32-bit and 64-bit callers share one layout; user pointers are
+ * __u64.  Reserved and padding fields and unknown flag bits must be zero:
+ * the driver rejects anything else with -EINVAL.
+ *
+ * An MDL created through /dev/mdlock belongs to the open file and describes
+ * memory of the process that created it; see
+ * Documentation/userspace-api/mdlock.rst.
  */
 #ifndef _UAPI_LINUX_MDLOCK_H
 #define _UAPI_LINUX_MDLOCK_H
@@ -15,10 +19,19 @@
 #include <linux/types.h>
 
 /* Version of this interface: bumped when an ioctl is added. */
-#define MDLOCK_ABI_VERSION	1
+#define MDLOCK_ABI_VERSION	2
 
 /* ioctl type byte of /dev/mdlock (unused in ioctl-number.rst) */
 #define MDLOCK_IOC_MAGIC	0xB9
+
+/* Access of a lock: Windows' LOCK_OPERATION */
+#define MDLOCK_ACCESS_READ	0	/* IoReadAccess */
+#define MDLOCK_ACCESS_WRITE	1	/* IoWriteAccess */
+#define MDLOCK_ACCESS_MODIFY	2	/* IoModifyAccess, the same as write */
+
+/* How a lock holds the pages (struct mdlock_lock.flags); neither: default */
+#define MDLOCK_LOCK_PIN		(1U << 0)	/* pin_user_pages (FOLL_PIN) */
+#define MDLOCK_LOCK_GET		(1U << 1)	/* get_user_pages (FOLL_GET) */
 
 /**
  * struct mdlock_version - answer of %MDLOCK_IOC_VERSION
@@ -34,7 +47,181 @@ struct mdlock_version {
 	__u32 abi;
 };
 
-/* MDLOCK_IOC_VERSION: read the module's version and ABI version. */
+/**
+ * struct mdlock_create - %MDLOCK_IOC_CREATE: an MDL over the caller's memory
+ * @addr: start of the buffer, a user address of the caller
+ * @length: its length: 1 to 4 GiB - page size
+ * @flags: zero
+ * @handle: out: the MDL's handle in this open file
+ *
+ * IoAllocateMdl(@addr, @length).  The MDL is bound to the caller's address
+ * space: only that process may lock, unlock or access it.
+ */
+struct mdlock_create {
+	__u64 addr;
+	__u64 length;
+	__u32 flags;
+	__u32 handle;
+};
+
+/**
+ * struct mdlock_handle - %MDLOCK_IOC_FREE and %MDLOCK_IOC_UNLOCK
+ * @handle: the MDL
+ * @status: out: the NTSTATUS of the operation
+ */
+struct mdlock_handle {
+	__u32 handle;
+	__u32 status;
+};
+
+/**
+ * struct mdlock_lock - %MDLOCK_IOC_LOCK: MmProbeAndLockPages(UserMode)
+ * @handle: the MDL
+ * @access: %MDLOCK_ACCESS_READ, %MDLOCK_ACCESS_WRITE or %MDLOCK_ACCESS_MODIFY
+ * @flags: %MDLOCK_LOCK_PIN, %MDLOCK_LOCK_GET or 0 for the module's default
+ * @status: out: the NTSTATUS (STATUS_SUCCESS, STATUS_ACCESS_VIOLATION,
+ *          STATUS_WORKING_SET_QUOTA, ...); also for a failed ioctl
+ */
+struct mdlock_lock {
+	__u32 handle;
+	__u32 access;
+	__u32 flags;
+	__u32 status;
+};
+
+/**
+ * struct mdlock_partial - %MDLOCK_IOC_PARTIAL: IoBuildPartialMdl
+ * @source: a locked MDL
+ * @handle: out: the new partial MDL
+ * @addr: start of the sub-range, inside the source's buffer
+ * @length: its length; 0 for the rest of the source
+ * @status: out: the NTSTATUS
+ * @pad: zero
+ */
+struct mdlock_partial {
+	__u32 source;
+	__u32 handle;
+	__u64 addr;
+	__u64 length;
+	__u32 status;
+	__u32 pad;
+};
+
+/**
+ * struct mdlock_query - %MDLOCK_IOC_QUERY: an MDL's header
+ * @handle: the MDL
+ * @pad: zero
+ * @start_va: out: StartVa, the page-aligned base of the buffer
+ * @byte_offset: out: ByteOffset
+ * @byte_count: out: ByteCount
+ * @mdl_flags: out: MdlFlags (MDL_PAGES_LOCKED 0x2, MDL_PARTIAL 0x10, ...)
+ * @pages: out: pages the buffer spans
+ * @owner_pid: out: the process whose memory it describes
+ * @locked_pages: out: the owning process's locked-page count
+ *                (NumberOfLockedPages)
+ */
+struct mdlock_query {
+	__u32 handle;
+	__u32 pad;
+	__u64 start_va;
+	__u32 byte_offset;
+	__u32 byte_count;
+	__u32 mdl_flags;
+	__u32 pages;
+	__s32 owner_pid;
+	__u32 locked_pages;
+};
+
+/**
+ * struct mdlock_pages - %MDLOCK_IOC_PAGES: an MDL's frames and their counts
+ * @handle: the MDL
+ * @first: first page to report
+ * @count: pages to report (at most %MDLOCK_MAX_BATCH)
+ * @pad: zero
+ * @lock_counts: user pointer to @count __u32: each frame's lock count
+ * @pfns: user pointer to @count __u64, or 0: the frame numbers, zero
+ *        without CAP_SYS_ADMIN (as /proc/pid/pagemap)
+ *
+ * An MDL that is not locked (nor partial) reports zeros.
+ */
+struct mdlock_pages {
+	__u32 handle;
+	__u32 first;
+	__u32 count;
+	__u32 pad;
+	__u64 lock_counts;
+	__u64 pfns;
+};
+
+/**
+ * struct mdlock_range - %MDLOCK_IOC_RANGE_COUNTS: lock counts of the
+ * caller's memory
+ * @addr: start, a user address of the caller (rounded down to a page)
+ * @pages: pages to report (at most %MDLOCK_MAX_BATCH)
+ * @lock_counts: user pointer to @pages __u32: the lock count of the frame
+ *               mapped at each page now; 0 where none is mapped
+ */
+struct mdlock_range {
+	__u64 addr;
+	__u64 pages;
+	__u64 lock_counts;
+};
+
+/**
+ * struct mdlock_rw - %MDLOCK_IOC_READ and %MDLOCK_IOC_WRITE: through the
+ * MDL's system address (MmGetSystemAddressForMdlSafe)
+ * @handle: a locked or partial MDL
+ * @pad: zero
+ * @offset: byte offset in the MDL's buffer
+ * @length: bytes to copy (at most %MDLOCK_MAX_RW)
+ * @buf: user pointer to the bytes to write, or to read into
+ * @status: out: the NTSTATUS
+ * @pad2: zero
+ */
+struct mdlock_rw {
+	__u32 handle;
+	__u32 pad;
+	__u64 offset;
+	__u64 length;
+	__u64 buf;
+	__u32 status;
+	__u32 pad2;
+};
+
+/**
+ * struct mdlock_stats - %MDLOCK_IOC_STATS
+ * @file_mdls: MDLs of this open file
+ * @file_locked_mdls: of them, locked
+ * @file_locked_pages: pages they hold locked
+ * @mdls: MDLs of every /dev/mdlock file
+ * @locked_mdls: MDLs locked module-wide (kernel clients too)
+ * @locked_pages: pages locked module-wide
+ */
+struct mdlock_stats {
+	__u64 file_mdls;
+	__u64 file_locked_mdls;
+	__u64 file_locked_pages;
+	__u64 mdls;
+	__u64 locked_mdls;
+	__u64 locked_pages;
+};
+
+/* Most pages one MDLOCK_IOC_PAGES or MDLOCK_IOC_RANGE_COUNTS reports */
+#define MDLOCK_MAX_BATCH	(1U << 16)
+/* Most bytes one MDLOCK_IOC_READ or MDLOCK_IOC_WRITE copies */
+#define MDLOCK_MAX_RW		(1U << 24)
+
 #define MDLOCK_IOC_VERSION	_IOR(MDLOCK_IOC_MAGIC, 0x00, struct mdlock_version)
+#define MDLOCK_IOC_CREATE	_IOWR(MDLOCK_IOC_MAGIC, 0x01, struct mdlock_create)
+#define MDLOCK_IOC_FREE		_IOWR(MDLOCK_IOC_MAGIC, 0x02, struct mdlock_handle)
+#define MDLOCK_IOC_LOCK		_IOWR(MDLOCK_IOC_MAGIC, 0x03, struct mdlock_lock)
+#define MDLOCK_IOC_UNLOCK	_IOWR(MDLOCK_IOC_MAGIC, 0x04, struct mdlock_handle)
+#define MDLOCK_IOC_PARTIAL	_IOWR(MDLOCK_IOC_MAGIC, 0x05, struct mdlock_partial)
+#define MDLOCK_IOC_QUERY	_IOWR(MDLOCK_IOC_MAGIC, 0x06, struct mdlock_query)
+#define MDLOCK_IOC_PAGES	_IOW(MDLOCK_IOC_MAGIC, 0x07, struct mdlock_pages)
+#define MDLOCK_IOC_RANGE_COUNTS	_IOW(MDLOCK_IOC_MAGIC, 0x08, struct mdlock_range)
+#define MDLOCK_IOC_READ		_IOWR(MDLOCK_IOC_MAGIC, 0x09, struct mdlock_rw)
+#define MDLOCK_IOC_WRITE	_IOWR(MDLOCK_IOC_MAGIC, 0x0A, struct mdlock_rw)
+#define MDLOCK_IOC_STATS	_IOR(MDLOCK_IOC_MAGIC, 0x0B, struct mdlock_stats)
 
 #endif /* _UAPI_LINUX_MDLOCK_H */
