@@ -11,6 +11,12 @@ echo
 echo "\$ mdlockctl version"
 mdlockctl version
 echo
+echo "# One 16 KiB buffer locked for write through two MDLs: each frame's lock"
+echo "# count goes 1, 2, 1, 0; text written through the first MDL's system"
+echo "# address (MmGetSystemAddressForMdlSafe) appears in the user buffer."
+echo "\$ mdlockctl demo"
+mdlockctl demo
+echo
 echo "\$ cat /sys/kernel/debug/mdlock/stats"
 cat /sys/kernel/debug/mdlock/stats
 echo

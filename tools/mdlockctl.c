@@ -2,23 +2,76 @@
 /*
  * mdlockctl: command-line front end of /dev/mdlock.
  *
- *   mdlockctl version      print the module and ABI version
+ *   mdlockctl version
+ *   mdlockctl stats [--json]
+ *   mdlockctl lock [options]     lock a buffer through one or more MDLs
+ *   mdlockctl demo               two MDLs over one buffer: counts 1, 2, 1, 0
+ *
+ * Options of lock:
+ *   --size BYTES        buffer size (default 16384)
+ *   --offset BYTES      start the MDL this far into the buffer (default 0)
+ *   --file PATH         map PATH (MAP_SHARED) instead of anonymous memory
+ *   --access MODE       read, write or modify (default read)
+ *   --backend NAME      pin or get (default: the module's)
+ *   --mdls N            lock the buffer through N MDLs (default 1, at most 16)
+ *   --write-text TEXT   write TEXT through the first MDL's system address
+ *   --hold              keep everything locked until SIGINT or SIGTERM
+ *   --json              print JSON instead of tables
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <linux/mdlock.h>
 
-#define MDLOCK_DEV "/dev/mdlock"
+#define MDLOCK_DEV	"/dev/mdlock"
+#define MAX_MDLS	16
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-static int help(FILE *out)
+static const struct {
+	uint32_t status;
+	const char *name;
+} statuses[] = {
+	{ 0x00000000, "STATUS_SUCCESS" },
+	{ 0xC0000002, "STATUS_NOT_IMPLEMENTED" },
+	{ 0xC0000005, "STATUS_ACCESS_VIOLATION" },
+	{ 0xC000000D, "STATUS_INVALID_PARAMETER" },
+	{ 0xC0000010, "STATUS_INVALID_DEVICE_REQUEST" },
+	{ 0xC0000017, "STATUS_NO_MEMORY" },
+	{ 0xC000009A, "STATUS_INSUFFICIENT_RESOURCES" },
+	{ 0xC00000A1, "STATUS_WORKING_SET_QUOTA" },
+};
+
+static const char *status_name(uint32_t status)
 {
-	fprintf(out, "usage: mdlockctl version\n");
-	return out == stderr ? 2 : 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(statuses); i++)
+		if (statuses[i].status == status)
+			return statuses[i].name;
+	return "STATUS_UNKNOWN";
+}
+
+static int json;
+
+/* An ioctl that failed: say which, with its errno and NTSTATUS. */
+static int fail(const char *what, uint32_t status)
+{
+	int err = errno;
+
+	if (status)
+		fprintf(stderr, "mdlockctl: %s: %s (errno %d), NTSTATUS 0x%08X %s\n", what,
+			strerror(err), err, status, status_name(status));
+	else
+		fprintf(stderr, "mdlockctl: %s: %s (errno %d)\n", what, strerror(err), err);
+	return 1;
 }
 
 static int open_dev(void)
@@ -27,36 +80,352 @@ static int open_dev(void)
 
 	if (fd < 0)
 		fprintf(stderr, "mdlockctl: open %s: %s%s\n", MDLOCK_DEV, strerror(errno),
-			errno == ENOENT ? " (is mdlock.ko loaded?)" : "");
+			errno == ENOENT ? " (is mdlock.ko loaded?)" :
+			errno == EACCES ? " (root, or a member of the device's group)" : "");
 	return fd;
 }
 
-static int cmd_version(void)
+static int help(FILE *out)
+{
+	fputs("usage: mdlockctl version\n", out);
+	fputs("       mdlockctl stats [--json]\n", out);
+	fputs("       mdlockctl lock [--size BYTES] [--offset BYTES] [--file PATH]\n", out);
+	fputs("                      [--access read|write|modify] [--backend pin|get]\n", out);
+	fputs("                      [--mdls N] [--write-text TEXT] [--hold] [--json]\n", out);
+	fputs("       mdlockctl demo\n", out);
+	return out == stderr ? 2 : 0;
+}
+
+static int cmd_version(int fd)
 {
 	struct mdlock_version ver;
-	int fd = open_dev();
 
-	if (fd < 0)
-		return 1;
-	if (ioctl(fd, MDLOCK_IOC_VERSION, &ver)) {
-		fprintf(stderr, "mdlockctl: MDLOCK_IOC_VERSION: %s\n", strerror(errno));
-		close(fd);
-		return 1;
-	}
-	close(fd);
+	if (ioctl(fd, MDLOCK_IOC_VERSION, &ver))
+		return fail("MDLOCK_IOC_VERSION", 0);
 	printf("mdlock %u.%u.%u, ABI %u (this mdlockctl: ABI %u)\n",
 	       ver.major, ver.minor, ver.patch, ver.abi, MDLOCK_ABI_VERSION);
 	return 0;
 }
 
+static int cmd_stats(int fd)
+{
+	struct mdlock_stats st;
+
+	if (ioctl(fd, MDLOCK_IOC_STATS, &st))
+		return fail("MDLOCK_IOC_STATS", 0);
+	if (json) {
+		printf("{\"file\": {\"mdls\": %llu, ", (unsigned long long)st.file_mdls);
+		printf("\"locked_mdls\": %llu, ", (unsigned long long)st.file_locked_mdls);
+		printf("\"locked_pages\": %llu}, ", (unsigned long long)st.file_locked_pages);
+		printf("\"module\": {\"mdls\": %llu, ", (unsigned long long)st.mdls);
+		printf("\"locked_mdls\": %llu, ", (unsigned long long)st.locked_mdls);
+		printf("\"locked_pages\": %llu}}\n", (unsigned long long)st.locked_pages);
+	} else {
+		printf("module-wide: %llu MDLs on /dev/mdlock, ", (unsigned long long)st.mdls);
+		printf("%llu MDLs locked, ", (unsigned long long)st.locked_mdls);
+		printf("%llu pages locked\n", (unsigned long long)st.locked_pages);
+	}
+	return 0;
+}
+
+/* Print an MDL's header and the lock count (and frame) of each page. */
+static int show_mdl(int fd, uint32_t handle, const char *title)
+{
+	struct mdlock_query q = { .handle = handle };
+	struct mdlock_pages p = { .handle = handle };
+	uint32_t *counts;
+	uint64_t *pfns;
+	uint32_t i;
+
+	if (ioctl(fd, MDLOCK_IOC_QUERY, &q))
+		return fail("MDLOCK_IOC_QUERY", 0);
+	counts = calloc(q.pages, sizeof(*counts));
+	pfns = calloc(q.pages, sizeof(*pfns));
+	if (!counts || !pfns) {
+		free(counts);
+		free(pfns);
+		fprintf(stderr, "mdlockctl: out of memory\n");
+		return 1;
+	}
+	p.count = q.pages;
+	p.lock_counts = (uintptr_t)counts;
+	p.pfns = (uintptr_t)pfns;
+	if (ioctl(fd, MDLOCK_IOC_PAGES, &p)) {
+		free(counts);
+		free(pfns);
+		return fail("MDLOCK_IOC_PAGES", 0);
+	}
+	if (json) {
+		printf("{\"event\": \"%s\", \"handle\": %u, ", title, handle);
+		printf("\"start_va\": \"0x%llx\", ", (unsigned long long)q.start_va);
+		printf("\"byte_offset\": %u, \"byte_count\": %u, ", q.byte_offset, q.byte_count);
+		printf("\"mdl_flags\": \"0x%04x\", \"owner_pid\": %d, ", q.mdl_flags, q.owner_pid);
+		printf("\"process_locked_pages\": %u, \"pages\": [", q.locked_pages);
+		for (i = 0; i < q.pages; i++) {
+			printf("%s{\"index\": %u, ", i ? ", " : "", i);
+			printf("\"address\": \"0x%llx\", ",
+			       (unsigned long long)q.start_va + i * 4096ULL);
+			printf("\"lock_count\": %u, \"pfn\": \"0x%llx\"}", counts[i],
+			       (unsigned long long)pfns[i]);
+		}
+		printf("]}\n");
+	} else {
+		printf("%s: MDL %u: StartVa 0x%llx ByteOffset %u ByteCount %u ", title, handle,
+		       (unsigned long long)q.start_va, q.byte_offset, q.byte_count);
+		printf("MdlFlags 0x%04x%s pid %d (process locked pages: %u)\n", q.mdl_flags,
+		       (q.mdl_flags & 0x2) ? " [PAGES_LOCKED]" : "", q.owner_pid,
+		       q.locked_pages);
+		printf("  page  address             lock_count  pfn\n");
+		for (i = 0; i < q.pages; i++)
+			printf("  %-4u  0x%-16llx  %-10u  %s0x%llx\n", i,
+			       (unsigned long long)q.start_va + i * 4096ULL, counts[i],
+			       pfns[i] ? "" : "(root only) ", (unsigned long long)pfns[i]);
+	}
+	free(counts);
+	free(pfns);
+	return 0;
+}
+
+/* The lock count of each page of the caller's buffer, from the lock table. */
+static int show_range(int fd, const char *buf, size_t size, const char *title)
+{
+	uint32_t pages = (((uintptr_t)buf & 4095) + size + 4095) / 4096, i;
+	struct mdlock_range r = { .addr = (uintptr_t)buf, .pages = pages };
+	uint32_t *counts = calloc(pages, sizeof(*counts));
+
+	if (!counts) {
+		fprintf(stderr, "mdlockctl: out of memory\n");
+		return 1;
+	}
+	r.lock_counts = (uintptr_t)counts;
+	if (ioctl(fd, MDLOCK_IOC_RANGE_COUNTS, &r)) {
+		free(counts);
+		return fail("MDLOCK_IOC_RANGE_COUNTS", 0);
+	}
+	if (json) {
+		printf("{\"event\": \"%s\", \"buffer_lock_counts\": [", title);
+		for (i = 0; i < pages; i++)
+			printf("%s%u", i ? ", " : "", counts[i]);
+		printf("]}\n");
+	} else {
+		printf("%-12s buffer lock counts:", title);
+		for (i = 0; i < pages; i++)
+			printf(" %u", counts[i]);
+		printf("\n");
+	}
+	free(counts);
+	return 0;
+}
+
+struct lock_opts {
+	size_t size;
+	size_t offset;
+	const char *file;
+	uint32_t access;
+	uint32_t flags;
+	int mdls;
+	const char *text;
+	int hold;
+};
+
+static int cmd_lock(int fd, const struct lock_opts *o)
+{
+	uint32_t handles[MAX_MDLS];
+	int i, n = 0, ret = 1, mfd = -1;
+	char *buf;
+
+	if (o->file) {
+		mfd = open(o->file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (mfd < 0 || ftruncate(mfd, o->size))
+			return fail(o->file, 0);
+		buf = mmap(NULL, o->size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	} else {
+		buf = mmap(NULL, o->size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	}
+	if (buf == MAP_FAILED) {
+		if (mfd >= 0)
+			close(mfd);
+		return fail("mmap", 0);
+	}
+	memset(buf, '.', o->size);
+
+	for (n = 0; n < o->mdls; n++) {
+		struct mdlock_create c = {
+			.addr = (uintptr_t)buf + o->offset,
+			.length = o->size - o->offset,
+		};
+		struct mdlock_lock l = { .access = o->access, .flags = o->flags };
+		char title[32];
+
+		if (ioctl(fd, MDLOCK_IOC_CREATE, &c)) {
+			fail("MDLOCK_IOC_CREATE", 0);
+			goto out;
+		}
+		handles[n] = c.handle;
+		l.handle = c.handle;
+		if (ioctl(fd, MDLOCK_IOC_LOCK, &l)) {
+			fail("MDLOCK_IOC_LOCK", l.status);
+			n++;
+			goto out;
+		}
+		snprintf(title, sizeof(title), "locked #%d", n + 1);
+		if (show_mdl(fd, c.handle, title) ||
+		    show_range(fd, buf + o->offset, o->size - o->offset, title))
+			goto out;
+	}
+
+	if (o->text) {
+		struct mdlock_rw w = {
+			.handle = handles[0],
+			.length = strlen(o->text),
+			.buf = (uintptr_t)o->text,
+		};
+
+		if (ioctl(fd, MDLOCK_IOC_WRITE, &w)) {
+			fail("MDLOCK_IOC_WRITE", w.status);
+			goto out;
+		}
+		if (json) {
+			printf("{\"event\": \"wrote through system address\", ");
+			printf("\"text\": \"%s\", \"user_buffer\": \"%.*s\"}\n", o->text,
+			       (int)w.length, buf + o->offset);
+		} else {
+			printf("wrote \"%s\" through the system address;\n", o->text);
+			printf("user space reads \"%.*s\" at %p\n", (int)w.length,
+			       buf + o->offset, (void *)(buf + o->offset));
+		}
+	}
+
+	if (o->hold) {
+		sigset_t set;
+		int sig;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		if (!json)
+			printf("holding; pid %d; SIGINT or SIGTERM to unlock\n", getpid());
+		fflush(stdout);
+		sigwait(&set, &sig);
+	}
+	ret = 0;
+out:
+	for (i = n - 1; i >= 0; i--) {
+		struct mdlock_handle u = { .handle = handles[i] };
+		struct mdlock_handle f = { .handle = handles[i] };
+		char title[32];
+
+		if (ioctl(fd, MDLOCK_IOC_UNLOCK, &u) == 0) {
+			snprintf(title, sizeof(title), "unlocked #%d", i + 1);
+			show_range(fd, buf + o->offset, o->size - o->offset, title);
+		} else if (errno != EINVAL) {
+			fail("MDLOCK_IOC_UNLOCK", u.status);
+			ret = 1;
+		}
+		if (ioctl(fd, MDLOCK_IOC_FREE, &f)) {
+			fail("MDLOCK_IOC_FREE", f.status);
+			ret = 1;
+		}
+	}
+	munmap(buf, o->size);
+	if (mfd >= 0)
+		close(mfd);
+	return ret;
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		v <<= 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		v <<= 20, end++;
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	struct lock_opts o = { .size = 16384, .mdls = 1 };
+	const char *cmd;
+	int i, fd, ret;
+
 	if (argc < 2)
 		return help(stderr);
-	if (!strcmp(argv[1], "version"))
-		return cmd_version();
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
+	cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help"))
 		return help(stdout);
-	fprintf(stderr, "mdlockctl: unknown command '%s'\n", argv[1]);
-	return help(stderr);
+	if (!strcmp(cmd, "demo")) {
+		o.mdls = 2;
+		o.access = MDLOCK_ACCESS_WRITE;
+		o.text = "hello from the system address";
+	}
+	for (i = 2; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--json")) {
+			json = 1;
+		} else if (!strcmp(a, "--hold")) {
+			o.hold = 1;
+		} else if (!v) {
+			fprintf(stderr, "mdlockctl: %s needs a value, or is unknown\n", a);
+			return help(stderr);
+		} else if (!strcmp(a, "--size") && !parse_size(v, &o.size) && o.size) {
+			i++;
+		} else if (!strcmp(a, "--offset") && !parse_size(v, &o.offset)) {
+			i++;
+		} else if (!strcmp(a, "--file")) {
+			o.file = v;
+			i++;
+		} else if (!strcmp(a, "--access") && (!strcmp(v, "read") || !strcmp(v, "write") ||
+						      !strcmp(v, "modify"))) {
+			o.access = !strcmp(v, "read") ? MDLOCK_ACCESS_READ :
+				   !strcmp(v, "write") ? MDLOCK_ACCESS_WRITE : MDLOCK_ACCESS_MODIFY;
+			i++;
+		} else if (!strcmp(a, "--backend") && (!strcmp(v, "pin") || !strcmp(v, "get"))) {
+			o.flags = !strcmp(v, "pin") ? MDLOCK_LOCK_PIN : MDLOCK_LOCK_GET;
+			i++;
+		} else if (!strcmp(a, "--mdls") && atoi(v) >= 1 && atoi(v) <= MAX_MDLS) {
+			o.mdls = atoi(v);
+			i++;
+		} else if (!strcmp(a, "--write-text")) {
+			o.text = v;
+			i++;
+		} else {
+			fprintf(stderr, "mdlockctl: bad option or value: %s %s\n", a, v);
+			return help(stderr);
+		}
+	}
+	if (o.offset >= o.size) {
+		fprintf(stderr, "mdlockctl: --offset must be below --size\n");
+		return 2;
+	}
+	if (o.text && strlen(o.text) > o.size - o.offset) {
+		fprintf(stderr, "mdlockctl: --write-text is longer than the buffer\n");
+		return 2;
+	}
+
+	fd = open_dev();
+	if (fd < 0)
+		return 1;
+	if (!strcmp(cmd, "version"))
+		ret = cmd_version(fd);
+	else if (!strcmp(cmd, "stats"))
+		ret = cmd_stats(fd);
+	else if (!strcmp(cmd, "lock") || !strcmp(cmd, "demo"))
+		ret = cmd_lock(fd, &o);
+	else
+		ret = help(stderr);
+	close(fd);
+	return ret;
 }
