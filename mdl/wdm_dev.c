@@ -14,7 +14,8 @@
  *
  * Locking: the handle table's xarray lock is taken only to look up a handle
  * and take a reference; each object's mutex serialises the operations on
- * its MDL and nests outside mdlock's core spinlocks.
+ * its MDL and nests outside mdlock's core spinlocks.  Two object mutexes
+ * nest only when a partial MDL is freed: the partial's, then its source's.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -35,6 +36,18 @@
 #include <uapi/linux/mdlock.h>
 
 #include "internal.h"
+
+/* The ABI's layouts: the same for 32-bit callers, no implicit padding. */
+static_assert(sizeof(struct mdlock_version) == 16);
+static_assert(sizeof(struct mdlock_create) == 24);
+static_assert(sizeof(struct mdlock_handle) == 8);
+static_assert(sizeof(struct mdlock_lock) == 16);
+static_assert(sizeof(struct mdlock_partial) == 32);
+static_assert(sizeof(struct mdlock_query) == 40);
+static_assert(sizeof(struct mdlock_pages) == 32);
+static_assert(sizeof(struct mdlock_range) == 24);
+static_assert(sizeof(struct mdlock_rw) == 40);
+static_assert(sizeof(struct mdlock_stats) == 48);
 
 static unsigned int max_handles = 1024;
 module_param(max_handles, uint, 0644);
@@ -159,7 +172,8 @@ static void obj_destroy(struct mdlock_obj *obj)
 	atomic_dec(&obj->file->nr);
 	atomic_long_dec(&dev_mdls);
 	if (source) {
-		mutex_lock(&source->lock);
+		/* Partial before source: the one nesting of object mutexes. */
+		mutex_lock_nested(&source->lock, SINGLE_DEPTH_NESTING);
 		source->partials--;
 		mutex_unlock(&source->lock);
 		obj_put(source);
@@ -582,8 +596,12 @@ static long mdlock_ioctl_rw(struct mdlock_file *mf, void __user *argp, bool writ
 		status = STATUS_ACCESS_VIOLATION;
 		ret = -EACCES;
 	} else {
-		kva = MmGetSystemAddressForMdlSafe(obj->mdl, NormalPagePriority |
-						   (write ? 0 : MdlMappingNoWrite));
+		/*
+		 * One mapping serves reads and writes (a second call returns
+		 * the first mapping, whatever its priority flags), so it is
+		 * writable; writes are allowed above only for write locks.
+		 */
+		kva = MmGetSystemAddressForMdlSafe(obj->mdl, NormalPagePriority);
 		if (!kva) {
 			status = STATUS_INSUFFICIENT_RESOURCES;
 			ret = -ENOMEM;

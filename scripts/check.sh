@@ -84,24 +84,28 @@ else
 fi
 
 # ---- (b), (c), (d): the guests
-# selftest_results LOG GUEST: count the TAP results of each selftest program.
+# selftest_results LOG GUEST: count the TAP results of each selftest run
+# (each program runs as root, and again as an unprivileged user: NAME@user).
 selftest_results() {
-	local log=$1 guest=$2 prog plan line n
-	for prog in $(sed -n 's/^MDLOCK-SELFTEST-BEGIN: //p' "$log" | tr -d '\r'); do
-		sed -n "/^MDLOCK-SELFTEST-BEGIN: $prog/,/^MDLOCK-SELFTEST-END: $prog/p" "$log" |
-			tr -d '\r' >"$log.$prog.tap"
+	local log=$1 guest=$2 clean=$1.clean prog plan line n
+	tr -d '\r' <"$log" >"$clean"
+	for prog in $(sed -n 's/^MDLOCK-SELFTEST-BEGIN: //p' "$clean"); do
+		awk -v p="$prog" '$0 == "MDLOCK-SELFTEST-BEGIN: " p { on = 1 }
+			on { print }
+			index($0, "MDLOCK-SELFTEST-END: " p " status ") == 1 { on = 0 }' \
+			"$clean" >"$log.$prog.tap"
 		plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$log.$prog.tap" | head -n 1)
 		n=0
 		while IFS= read -r line; do
 			case "$line" in
-			"ok "*) n=$((n + 1)); record ok "$guest selftest ${line#ok }" ;;
-			"not ok "*) n=$((n + 1)); record fail "$guest selftest ${line#not ok }" ;;
+			"ok "*) n=$((n + 1)); record ok "$guest $prog ${line#ok }" ;;
+			"not ok "*) n=$((n + 1)); record fail "$guest $prog ${line#not ok }" ;;
 			esac
 		done <"$log.$prog.tap"
 		if [ -z "$plan" ] || [ "$plan" -ne "$n" ]; then
 			record fail "$guest selftest $prog: plan ${plan:-missing}, $n results"
 		fi
-		grep -q "^MDLOCK-SELFTEST-END: $prog status 0" "$log.$prog.tap" ||
+		grep -q "^MDLOCK-SELFTEST-END: $prog status 0$" "$log.$prog.tap" ||
 			record fail "$guest selftest $prog exit status"
 	done
 }

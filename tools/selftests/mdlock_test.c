@@ -1,22 +1,364 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mdlock_test.c: user-space selftests of /dev/mdlock, TAP output from the
- * kernel's kselftest harness.  Run in every guest kernel.
+ * kernel's kselftest harness.  Run in every guest kernel, as root and as an
+ * unprivileged member of the device's group: tests that need root skip
+ * without it.
+ *
+ * The harness runs each test in a process of its own, so a test may drop
+ * capabilities or lower its rlimits without affecting the others.  The
+ * fixture "final" comes last: it checks that the whole run left nothing
+ * locked or pinned.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/mdlock.h>
 
 #include "kselftest_harness.h"
 
 #define MDLOCK_DEV "/dev/mdlock"
+#define MDLOCK_DEBUGFS_STATS "/sys/kernel/debug/mdlock/stats"
+
+/* MdlFlags, as Windows defines them */
+#define MDL_MAPPED_TO_SYSTEM_VA		0x0001
+#define MDL_PAGES_LOCKED		0x0002
+#define MDL_PARTIAL			0x0010
+#define MDL_PARTIAL_HAS_BEEN_MAPPED	0x0020
+#define MDL_WRITE_OPERATION		0x0080
+
+/* NTSTATUS values the driver reports */
+#define STATUS_SUCCESS			0x00000000U
+#define STATUS_ACCESS_VIOLATION		0xC0000005U
+#define STATUS_INVALID_PARAMETER	0xC000000DU
+#define STATUS_INVALID_DEVICE_REQUEST	0xC0000010U
+#define STATUS_WORKING_SET_QUOTA	0xC00000A1U
+
+#define PAGE_SZ		((size_t)sysconf(_SC_PAGESIZE))
+/* Longest MDL: 4 GiB - page size */
+#define MAX_LENGTH	(0x100000000ULL - PAGE_SZ)
+/* Clearly kernel and non-canonical addresses */
+#define KERNEL_ADDR	0xffff888000000000ULL
+#define NONCANON_ADDR	0x8000000000000000ULL
+
+/* ---- Helpers: each ioctl wrapper returns 0 or the errno */
+
+static int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? errno : 0;
+}
+
+static int mdl_create(int fd, const void *addr, __u64 length, __u32 *handle)
+{
+	struct mdlock_create c = { .addr = (unsigned long)addr, .length = length };
+	int err = xioctl(fd, MDLOCK_IOC_CREATE, &c);
+
+	if (!err && handle)
+		*handle = c.handle;
+	return err;
+}
+
+static int mdl_free(int fd, __u32 handle, __u32 *status)
+{
+	struct mdlock_handle h = { .handle = handle };
+	int err = xioctl(fd, MDLOCK_IOC_FREE, &h);
+
+	if (status)
+		*status = h.status;
+	return err;
+}
+
+static int mdl_lock(int fd, __u32 handle, __u32 access, __u32 flags, __u32 *status)
+{
+	struct mdlock_lock l = { .handle = handle, .access = access, .flags = flags };
+	int err = xioctl(fd, MDLOCK_IOC_LOCK, &l);
+
+	if (status)
+		*status = l.status;
+	return err;
+}
+
+static int mdl_unlock(int fd, __u32 handle, __u32 *status)
+{
+	struct mdlock_handle h = { .handle = handle };
+	int err = xioctl(fd, MDLOCK_IOC_UNLOCK, &h);
+
+	if (status)
+		*status = h.status;
+	return err;
+}
+
+static int mdl_partial(int fd, __u32 source, const void *addr, __u64 length,
+		       __u32 *handle, __u32 *status)
+{
+	struct mdlock_partial p = {
+		.source = source,
+		.addr = (unsigned long)addr,
+		.length = length,
+	};
+	int err = xioctl(fd, MDLOCK_IOC_PARTIAL, &p);
+
+	if (!err && handle)
+		*handle = p.handle;
+	if (status)
+		*status = p.status;
+	return err;
+}
+
+static int mdl_query(int fd, __u32 handle, struct mdlock_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->handle = handle;
+	return xioctl(fd, MDLOCK_IOC_QUERY, q);
+}
+
+static int mdl_pages(int fd, __u32 handle, __u32 first, __u32 count, __u32 *counts,
+		     __u64 *pfns)
+{
+	struct mdlock_pages p = {
+		.handle = handle,
+		.first = first,
+		.count = count,
+		.lock_counts = (unsigned long)counts,
+		.pfns = (unsigned long)pfns,
+	};
+
+	return xioctl(fd, MDLOCK_IOC_PAGES, &p);
+}
+
+static int mdl_range(int fd, const void *addr, __u64 pages, __u32 *counts)
+{
+	struct mdlock_range r = {
+		.addr = (unsigned long)addr,
+		.pages = pages,
+		.lock_counts = (unsigned long)counts,
+	};
+
+	return xioctl(fd, MDLOCK_IOC_RANGE_COUNTS, &r);
+}
+
+static int mdl_rw(int fd, bool write, __u32 handle, __u64 offset, void *buf, __u64 length,
+		  __u32 *status)
+{
+	struct mdlock_rw rw = {
+		.handle = handle,
+		.offset = offset,
+		.length = length,
+		.buf = (unsigned long)buf,
+	};
+	int err = xioctl(fd, write ? MDLOCK_IOC_WRITE : MDLOCK_IOC_READ, &rw);
+
+	if (status)
+		*status = rw.status;
+	return err;
+}
+
+static int mdl_read(int fd, __u32 handle, __u64 offset, void *buf, __u64 length, __u32 *status)
+{
+	return mdl_rw(fd, false, handle, offset, buf, length, status);
+}
+
+static int mdl_write(int fd, __u32 handle, __u64 offset, const void *buf, __u64 length,
+		     __u32 *status)
+{
+	return mdl_rw(fd, true, handle, offset, (void *)buf, length, status);
+}
+
+static struct mdlock_stats mdl_stats(int fd)
+{
+	struct mdlock_stats st;
+
+	memset(&st, 0xff, sizeof(st));
+	if (ioctl(fd, MDLOCK_IOC_STATS, &st))
+		memset(&st, 0xff, sizeof(st));
+	return st;
+}
+
+/* The MdlFlags of @handle, or -1. */
+static int mdl_flags(int fd, __u32 handle)
+{
+	struct mdlock_query q;
+
+	return mdl_query(fd, handle, &q) ? -1 : (int)q.mdl_flags;
+}
+
+/* Count how many of @n lock counts equal @want. */
+static unsigned int count_eq(const __u32 *counts, unsigned int n, __u32 want)
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += counts[i] == want;
+	return k;
+}
+
+static unsigned char fill_byte(size_t i, unsigned int seed)
+{
+	return (unsigned char)(i * 7 + seed + (i >> 12));
+}
+
+static void fill(void *buf, size_t len, unsigned int seed)
+{
+	unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = fill_byte(i, seed);
+}
+
+/* Does @buf hold what fill(@seed) wrote? */
+static bool filled(const void *buf, size_t len, unsigned int seed)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != fill_byte(i, seed))
+			return false;
+	return true;
+}
+
+/* @pages of private anonymous memory, written (so no page is the zero page). */
+static char *map_pages(size_t pages, unsigned int seed)
+{
+	char *p = mmap(NULL, pages * PAGE_SZ, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	fill(p, pages * PAGE_SZ, seed);
+	return p;
+}
+
+/* A "Key:   N ..." number from a /proc or debugfs file; -1 if absent. */
+static long file_value(const char *path, const char *key)
+{
+	size_t klen = strlen(key);
+	char line[256];
+	long v = -1;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && (line[klen] == ':' || line[klen] == ' ')) {
+			v = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+/* The number a one-number file (sysfs, sysctl) holds, or -1. */
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static long vmpin_kb(void)
+{
+	return file_value("/proc/self/status", "VmPin");
+}
+
+/* locked_pages of debugfs's stats, or -1 when it cannot be read. */
+static long debugfs_locked_pages(void)
+{
+	return file_value(MDLOCK_DEBUGFS_STATS, "locked_pages");
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : EIO;
+}
+
+/* Remove @cap from the effective, permitted and inheritable sets. */
+static int drop_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return errno;
+	data[CAP_TO_INDEX(cap)].effective &= ~CAP_TO_MASK(cap);
+	data[CAP_TO_INDEX(cap)].permitted &= ~CAP_TO_MASK(cap);
+	data[CAP_TO_INDEX(cap)].inheritable &= ~CAP_TO_MASK(cap);
+	if (syscall(SYS_capset, &hdr, data))
+		return errno;
+	return 0;
+}
+
+static bool has_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* ---- The device node and the version */
+
+/*
+ * A misc character device, mode 0600 as created, or 0660 for a group when
+ * given to one as the documentation's udev rule does (the unprivileged run).
+ */
+TEST(device_node_is_misc_0600)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(MDLOCK_DEV, &st));
+	EXPECT_TRUE(S_ISCHR(st.st_mode));
+	EXPECT_EQ(10, major(st.st_rdev));
+	EXPECT_EQ(0, st.st_uid);
+	if (geteuid() == 0) {
+		EXPECT_EQ(0600, st.st_mode & 0777);
+	} else {
+		EXPECT_EQ(0660, st.st_mode & 0777);
+		EXPECT_NE(0, st.st_gid);
+	}
+}
 
 FIXTURE(dev) {
 	int fd;
@@ -71,15 +413,2078 @@ TEST_F(dev, unknown_ioctl_is_enotty)
 	EXPECT_EQ(ENOTTY, errno);
 }
 
-/* The node is a misc character device, mode 0600 by default. */
-TEST(device_node_is_misc_0600)
+/* A known command number with another size or direction is not that command. */
+TEST_F(dev, wrong_size_or_direction_is_enotty)
 {
-	struct stat st;
+	struct mdlock_create c = { 0 };
+	__u64 big[8] = { 0 };
 
-	ASSERT_EQ(0, stat(MDLOCK_DEV, &st));
-	EXPECT_TRUE(S_ISCHR(st.st_mode));
-	EXPECT_EQ(10, major(st.st_rdev));
-	EXPECT_EQ(0600, st.st_mode & 0777);
+	EXPECT_EQ(ENOTTY, xioctl(self->fd, _IOWR(MDLOCK_IOC_MAGIC, 0x01, __u64), big));
+	EXPECT_EQ(ENOTTY, xioctl(self->fd, _IOWR(MDLOCK_IOC_MAGIC, 0x0B, struct mdlock_stats),
+				 big));
+	EXPECT_EQ(ENOTTY, xioctl(self->fd, _IOW(MDLOCK_IOC_MAGIC, 0x01, struct mdlock_create),
+				 &c));
+	EXPECT_EQ(0, c.handle);
+}
+
+/* Every ioctl that takes a structure answers a bad pointer with -EFAULT. */
+TEST_F(dev, bad_argument_pointers_are_efault)
+{
+	static const unsigned long cmds[] = {
+		MDLOCK_IOC_CREATE, MDLOCK_IOC_FREE, MDLOCK_IOC_LOCK, MDLOCK_IOC_UNLOCK,
+		MDLOCK_IOC_PARTIAL, MDLOCK_IOC_QUERY, MDLOCK_IOC_PAGES,
+		MDLOCK_IOC_RANGE_COUNTS, MDLOCK_IOC_READ, MDLOCK_IOC_WRITE, MDLOCK_IOC_STATS,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		EXPECT_EQ(EFAULT, xioctl(self->fd, cmds[i], (void *)8))
+			TH_LOG("ioctl 0x%lx", cmds[i]);
+	EXPECT_EQ(0, mdl_stats(self->fd).file_mdls);
+}
+
+/* ---- Tests over one 8-page buffer */
+
+#define BUF_PAGES 8
+
+FIXTURE(mdl) {
+	int fd;
+	char *buf;
+	size_t len;
+};
+
+FIXTURE_SETUP(mdl)
+{
+	self->fd = open(MDLOCK_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", MDLOCK_DEV, strerror(errno));
+	self->len = BUF_PAGES * PAGE_SZ;
+	self->buf = map_pages(BUF_PAGES, 1);
+	ASSERT_NE(NULL, self->buf);
+}
+
+FIXTURE_TEARDOWN(mdl)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->buf)
+		munmap(self->buf, self->len);
+}
+
+/* ---- MDLOCK_IOC_CREATE */
+
+/* Each create gets a handle of its own, counted in the file. */
+TEST_F(mdl, create_gives_distinct_handles)
+{
+	__u32 h1 = ~0U, h2 = ~0U, h3 = ~0U;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, PAGE_SZ, &h1));
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, PAGE_SZ, &h2));
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf + 1, 1, &h3));
+	EXPECT_NE(h1, h2);
+	EXPECT_NE(h2, h3);
+	EXPECT_NE(h1, h3);
+	EXPECT_EQ(3, mdl_stats(self->fd).file_mdls);
+	EXPECT_EQ(0, mdl_free(self->fd, h2, NULL));
+	EXPECT_EQ(2, mdl_stats(self->fd).file_mdls);
+	EXPECT_EQ(ENOENT, mdl_free(self->fd, h2, NULL));
+}
+
+TEST_F(mdl, create_zero_length_is_einval)
+{
+	EXPECT_EQ(EINVAL, mdl_create(self->fd, self->buf, 0, NULL));
+	EXPECT_EQ(0, mdl_stats(self->fd).file_mdls);
+}
+
+/* 4 GiB - page size is the longest MDL; one byte more is refused. */
+TEST_F(mdl, create_length_limit)
+{
+	struct mdlock_query q;
+	__u32 h;
+
+	EXPECT_EQ(EINVAL, mdl_create(self->fd, self->buf, MAX_LENGTH + 1, NULL));
+	EXPECT_EQ(EINVAL, mdl_create(self->fd, self->buf, 1ULL << 40, NULL));
+	EXPECT_EQ(0, mdl_stats(self->fd).file_mdls);
+	/* Only the description: nothing need be mapped there. */
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, MAX_LENGTH, &h));
+	ASSERT_EQ(0, mdl_query(self->fd, h, &q));
+	EXPECT_EQ(MAX_LENGTH, q.byte_count);
+	EXPECT_EQ(MAX_LENGTH / PAGE_SZ, q.pages);
+	EXPECT_EQ(0, mdl_free(self->fd, h, NULL));
+}
+
+TEST_F(mdl, create_wrapping_range_is_einval)
+{
+	EXPECT_EQ(EINVAL, mdl_create(self->fd, (void *)(-PAGE_SZ), 2 * PAGE_SZ, NULL));
+	EXPECT_EQ(EINVAL, mdl_create(self->fd, (void *)(-1UL), 2, NULL));
+	EXPECT_EQ(0, mdl_stats(self->fd).file_mdls);
+}
+
+TEST_F(mdl, create_kernel_address_is_einval)
+{
+	EXPECT_EQ(EINVAL, mdl_create(self->fd, (void *)KERNEL_ADDR, PAGE_SZ, NULL));
+	EXPECT_EQ(EINVAL, mdl_create(self->fd, (void *)NONCANON_ADDR, PAGE_SZ, NULL));
+	EXPECT_EQ(EINVAL, mdl_create(self->fd, (void *)0xffffffffff600000ULL, PAGE_SZ, NULL));
+	EXPECT_EQ(0, mdl_stats(self->fd).file_mdls);
+}
+
+TEST_F(mdl, create_nonzero_flags_or_handle_is_einval)
+{
+	struct mdlock_create c = {
+		.addr = (unsigned long)self->buf,
+		.length = PAGE_SZ,
+		.flags = 1,
+	};
+
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_CREATE, &c));
+	c.flags = 0x80000000;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_CREATE, &c));
+	c.flags = 0;
+	c.handle = 1;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_CREATE, &c));
+	EXPECT_EQ(0, mdl_stats(self->fd).file_mdls);
+	c.handle = 0;
+	EXPECT_EQ(0, xioctl(self->fd, MDLOCK_IOC_CREATE, &c));
+	EXPECT_EQ(1, mdl_stats(self->fd).file_mdls);
+}
+
+/* A file holds at most max_handles MDLs: -EMFILE past them. */
+TEST_F(mdl, create_past_max_handles_is_emfile)
+{
+	long max = read_long("/sys/module/mdlock/parameters/max_handles");
+	__u32 h = 0;
+	long i;
+
+	ASSERT_LT(0, max);
+	if (max > 8192)
+		SKIP(return, "max_handles is %ld", max);
+	for (i = 0; i < max; i++)
+		ASSERT_EQ(0, mdl_create(self->fd, self->buf, PAGE_SZ, &h)) TH_LOG("MDL %ld", i);
+	EXPECT_EQ(EMFILE, mdl_create(self->fd, self->buf, PAGE_SZ, NULL));
+	EXPECT_EQ(max, mdl_stats(self->fd).file_mdls);
+	/* Freeing one makes room for one. */
+	EXPECT_EQ(0, mdl_free(self->fd, h, NULL));
+	EXPECT_EQ(0, mdl_create(self->fd, self->buf, PAGE_SZ, NULL));
+	EXPECT_EQ(EMFILE, mdl_create(self->fd, self->buf, PAGE_SZ, NULL));
+}
+
+/* Handles belong to the open file: another file does not know them. */
+TEST_F(mdl, handles_are_per_file)
+{
+	int fd2 = open(MDLOCK_DEV, O_RDWR | O_CLOEXEC);
+	struct mdlock_query q;
+	__u32 h;
+
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, PAGE_SZ, &h));
+	EXPECT_EQ(ENOENT, mdl_query(fd2, h, &q));
+	EXPECT_EQ(ENOENT, mdl_lock(fd2, h, MDLOCK_ACCESS_READ, 0, NULL));
+	EXPECT_EQ(ENOENT, mdl_free(fd2, h, NULL));
+	EXPECT_EQ(0, mdl_stats(fd2).file_mdls);
+	EXPECT_EQ(1, mdl_stats(self->fd).file_mdls);
+	EXPECT_EQ(0, mdl_query(self->fd, h, &q));
+	close(fd2);
+}
+
+/* ---- MDLOCK_IOC_FREE */
+
+TEST_F(mdl, free_unknown_handle_is_enoent)
+{
+	__u32 h;
+
+	EXPECT_EQ(ENOENT, mdl_free(self->fd, 12345, NULL));
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, PAGE_SZ, &h));
+	EXPECT_EQ(ENOENT, mdl_free(self->fd, h + 1, NULL));
+	EXPECT_EQ(0, mdl_free(self->fd, h, NULL));
+	EXPECT_EQ(ENOENT, mdl_free(self->fd, h, NULL));
+	EXPECT_EQ(0, mdl_stats(self->fd).file_mdls);
+}
+
+/* IoFreeMdl of a locked MDL is refused: it stays, locked and usable. */
+TEST_F(mdl, free_locked_is_ebusy)
+{
+	__u32 h, status = 0;
+	__u32 counts[2];
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 2 * PAGE_SZ, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, 0, NULL));
+	EXPECT_EQ(EBUSY, mdl_free(self->fd, h, &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	EXPECT_EQ(MDL_PAGES_LOCKED, mdl_flags(self->fd, h));
+	ASSERT_EQ(0, mdl_pages(self->fd, h, 0, 2, counts, NULL));
+	EXPECT_EQ(2, count_eq(counts, 2, 1));
+	EXPECT_EQ(1, mdl_stats(self->fd).file_locked_mdls);
+	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
+	EXPECT_EQ(0, mdl_free(self->fd, h, NULL));
+	EXPECT_EQ(0, mdl_stats(self->fd).file_mdls);
+}
+
+TEST_F(mdl, free_and_unlock_nonzero_status_is_einval)
+{
+	struct mdlock_handle a;
+	__u32 h;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, PAGE_SZ, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, 0, NULL));
+	a.handle = h;
+	a.status = 1;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_UNLOCK, &a));
+	EXPECT_EQ(MDL_PAGES_LOCKED, mdl_flags(self->fd, h));
+	a.status = 0;
+	EXPECT_EQ(0, xioctl(self->fd, MDLOCK_IOC_UNLOCK, &a));
+	a.status = STATUS_SUCCESS + 0x80000000;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_FREE, &a));
+	EXPECT_EQ(1, mdl_stats(self->fd).file_mdls);
+	a.status = 0;
+	EXPECT_EQ(0, xioctl(self->fd, MDLOCK_IOC_FREE, &a));
+	EXPECT_EQ(0, mdl_stats(self->fd).file_mdls);
+}
+
+/* ---- MDLOCK_IOC_LOCK: refusals */
+
+TEST_F(mdl, lock_bad_flags_or_access_is_einval)
+{
+	struct mdlock_lock l;
+	__u32 h;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 2 * PAGE_SZ, &h));
+	EXPECT_EQ(EINVAL, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ,
+				   MDLOCK_LOCK_PIN | MDLOCK_LOCK_GET, NULL));
+	EXPECT_EQ(EINVAL, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 1U << 2, NULL));
+	EXPECT_EQ(EINVAL, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ,
+				   MDLOCK_LOCK_PIN | 0x80000000U, NULL));
+	EXPECT_EQ(EINVAL, mdl_lock(self->fd, h, 3, 0, NULL));
+	EXPECT_EQ(EINVAL, mdl_lock(self->fd, h, ~0U, MDLOCK_LOCK_PIN, NULL));
+	memset(&l, 0, sizeof(l));
+	l.handle = h;
+	l.status = STATUS_ACCESS_VIOLATION;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_LOCK, &l));
+	/* Nothing was locked by any of them. */
+	EXPECT_EQ(0, mdl_flags(self->fd, h));
+	EXPECT_EQ(0, mdl_stats(self->fd).file_locked_pages);
+	EXPECT_EQ(0, vmpin_kb());
+	EXPECT_EQ(ENOENT, mdl_lock(self->fd, h + 1, MDLOCK_ACCESS_READ, 0, NULL));
+}
+
+/* Memory that is not mapped: -EFAULT, STATUS_ACCESS_VIOLATION, nothing held. */
+TEST_F(mdl, lock_unmapped_is_efault)
+{
+	char *hole = self->buf + 3 * PAGE_SZ;
+	__u32 h, h2, status = 0;
+	__u32 counts[BUF_PAGES];
+
+	ASSERT_EQ(0, munmap(hole, PAGE_SZ));
+	ASSERT_EQ(0, mdl_create(self->fd, hole, PAGE_SZ, &h));
+	EXPECT_EQ(EFAULT, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, 0, &status));
+	EXPECT_EQ(STATUS_ACCESS_VIOLATION, status);
+	EXPECT_EQ(0, mdl_flags(self->fd, h));
+
+	/* Pages before the hole are pinned first, then all given back. */
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, self->len, &h2));
+	status = 0;
+	EXPECT_EQ(EFAULT, mdl_lock(self->fd, h2, MDLOCK_ACCESS_WRITE, 0, &status));
+	EXPECT_EQ(STATUS_ACCESS_VIOLATION, status);
+	EXPECT_EQ(0, mdl_flags(self->fd, h2));
+	ASSERT_EQ(0, mdl_range(self->fd, self->buf, 3, counts));
+	EXPECT_EQ(3, count_eq(counts, 3, 0));
+	EXPECT_EQ(0, mdl_stats(self->fd).file_locked_pages);
+	EXPECT_EQ(0, mdl_stats(self->fd).file_locked_mdls);
+	EXPECT_EQ(0, vmpin_kb());
+	/* The MDL is still usable once the memory is there. */
+	ASSERT_EQ(hole, mmap(hole, PAGE_SZ, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	hole[0] = 1;
+	EXPECT_EQ(0, mdl_lock(self->fd, h2, MDLOCK_ACCESS_WRITE, 0, NULL));
+	EXPECT_EQ(BUF_PAGES, mdl_stats(self->fd).file_locked_pages);
+	EXPECT_EQ(0, mdl_unlock(self->fd, h2, NULL));
+}
+
+TEST_F(mdl, lock_prot_none_is_efault)
+{
+	__u32 h, status = 0;
+
+	ASSERT_EQ(0, mprotect(self->buf, 2 * PAGE_SZ, PROT_NONE));
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf + PAGE_SZ, 2 * PAGE_SZ, &h));
+	EXPECT_EQ(EFAULT, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, MDLOCK_LOCK_PIN, &status));
+	EXPECT_EQ(STATUS_ACCESS_VIOLATION, status);
+	status = 0;
+	EXPECT_EQ(EFAULT, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, MDLOCK_LOCK_GET, &status));
+	EXPECT_EQ(STATUS_ACCESS_VIOLATION, status);
+	EXPECT_EQ(0, mdl_flags(self->fd, h));
+	EXPECT_EQ(0, mdl_stats(self->fd).file_locked_pages);
+	EXPECT_EQ(0, vmpin_kb());
+}
+
+/* A write lock needs writable memory; a read lock of it is fine. */
+TEST_F(mdl, write_lock_of_readonly_memory_is_efault)
+{
+	__u32 h, status = 0;
+
+	ASSERT_EQ(0, mprotect(self->buf, 2 * PAGE_SZ, PROT_READ));
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 2 * PAGE_SZ, &h));
+	EXPECT_EQ(EFAULT, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 0, &status));
+	EXPECT_EQ(STATUS_ACCESS_VIOLATION, status);
+	status = 0;
+	EXPECT_EQ(EFAULT, mdl_lock(self->fd, h, MDLOCK_ACCESS_MODIFY, MDLOCK_LOCK_GET, &status));
+	EXPECT_EQ(STATUS_ACCESS_VIOLATION, status);
+	EXPECT_EQ(0, mdl_flags(self->fd, h));
+	EXPECT_EQ(0, vmpin_kb());
+	status = ~0U;
+	EXPECT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, 0, &status));
+	EXPECT_EQ(STATUS_SUCCESS, status);
+	EXPECT_EQ(MDL_PAGES_LOCKED, mdl_flags(self->fd, h));
+	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
+}
+
+/* Locking a locked MDL again is refused and changes nothing. */
+TEST_F(mdl, double_lock_is_einval)
+{
+	__u32 h, status = 0;
+	__u32 counts[2];
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 2 * PAGE_SZ, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 0, NULL));
+	EXPECT_EQ(EINVAL, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, 0, &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	status = 0;
+	EXPECT_EQ(EINVAL, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, MDLOCK_LOCK_GET, &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	EXPECT_EQ(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION, mdl_flags(self->fd, h));
+	ASSERT_EQ(0, mdl_pages(self->fd, h, 0, 2, counts, NULL));
+	EXPECT_EQ(2, count_eq(counts, 2, 1));
+	EXPECT_EQ(1, mdl_stats(self->fd).file_locked_mdls);
+	EXPECT_EQ(2, mdl_stats(self->fd).file_locked_pages);
+	EXPECT_EQ(2 * PAGE_SZ / 1024, vmpin_kb());
+	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
+	EXPECT_EQ(0, vmpin_kb());
+}
+
+/* ---- MDLOCK_IOC_UNLOCK */
+
+TEST_F(mdl, unlock_never_locked_is_einval)
+{
+	__u32 h, status = 0;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, PAGE_SZ, &h));
+	EXPECT_EQ(EINVAL, mdl_unlock(self->fd, h, &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	EXPECT_EQ(0, mdl_flags(self->fd, h));
+	EXPECT_EQ(ENOENT, mdl_unlock(self->fd, h + 1, NULL));
+	EXPECT_EQ(0, mdl_stats(self->fd).file_locked_mdls);
+}
+
+TEST_F(mdl, unlock_twice_is_einval)
+{
+	__u32 h, status = ~0U;
+	__u32 counts[4];
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 4 * PAGE_SZ, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_MODIFY, 0, NULL));
+	EXPECT_EQ(0, mdl_unlock(self->fd, h, &status));
+	EXPECT_EQ(STATUS_SUCCESS, status);
+	EXPECT_EQ(EINVAL, mdl_unlock(self->fd, h, &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	/* The second unlock released nothing more. */
+	ASSERT_EQ(0, mdl_range(self->fd, self->buf, 4, counts));
+	EXPECT_EQ(4, count_eq(counts, 4, 0));
+	EXPECT_EQ(0, mdl_stats(self->fd).file_locked_pages);
+	EXPECT_EQ(0, vmpin_kb());
+	/* An MDL unlocked may be locked again. */
+	EXPECT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, 0, NULL));
+	ASSERT_EQ(0, mdl_range(self->fd, self->buf, 4, counts));
+	EXPECT_EQ(4, count_eq(counts, 4, 1));
+	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
+}
+
+/* ---- MDLOCK_IOC_PARTIAL */
+
+/* A partial MDL describes its sub-range and the source's frames. */
+TEST_F(mdl, partial_in_range)
+{
+	char *sub = self->buf + PAGE_SZ + 100;
+	__u32 src, part, status = ~0U;
+	struct mdlock_query q;
+	__u32 counts[3];
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 4 * PAGE_SZ, &src));
+	ASSERT_EQ(0, mdl_lock(self->fd, src, MDLOCK_ACCESS_WRITE, 0, NULL));
+	ASSERT_EQ(0, mdl_partial(self->fd, src, sub, 5000, &part, &status));
+	EXPECT_EQ(STATUS_SUCCESS, status);
+	EXPECT_NE(src, part);
+	ASSERT_EQ(0, mdl_query(self->fd, part, &q));
+	EXPECT_EQ((unsigned long)self->buf + PAGE_SZ, q.start_va);
+	EXPECT_EQ(100, q.byte_offset);
+	EXPECT_EQ(5000, q.byte_count);
+	EXPECT_EQ(2, q.pages);
+	EXPECT_EQ(MDL_PARTIAL, q.mdl_flags);
+	EXPECT_EQ(getpid(), q.owner_pid);
+	/* It shares the frames: their counts stay 1. */
+	ASSERT_EQ(0, mdl_pages(self->fd, part, 0, 2, counts, NULL));
+	EXPECT_EQ(2, count_eq(counts, 2, 1));
+	EXPECT_EQ(EINVAL, mdl_pages(self->fd, part, 0, 3, counts, NULL));
+	EXPECT_EQ(2, mdl_stats(self->fd).file_mdls);
+	EXPECT_EQ(1, mdl_stats(self->fd).file_locked_mdls);
+	EXPECT_EQ(4, mdl_stats(self->fd).file_locked_pages);
+	EXPECT_EQ(0, mdl_free(self->fd, part, NULL));
+	EXPECT_EQ(0, mdl_unlock(self->fd, src, NULL));
+}
+
+TEST_F(mdl, partial_length_zero_is_the_rest)
+{
+	char *start = self->buf + 50;
+	char *sub = start + 2 * PAGE_SZ + 8;
+	__u32 src, part;
+	struct mdlock_query q;
+
+	ASSERT_EQ(0, mdl_create(self->fd, start, 5 * PAGE_SZ, &src));
+	ASSERT_EQ(0, mdl_lock(self->fd, src, MDLOCK_ACCESS_READ, 0, NULL));
+	ASSERT_EQ(0, mdl_partial(self->fd, src, sub, 0, &part, NULL));
+	ASSERT_EQ(0, mdl_query(self->fd, part, &q));
+	EXPECT_EQ(5 * PAGE_SZ - 2 * PAGE_SZ - 8, q.byte_count);
+	EXPECT_EQ((unsigned long)sub & ~(PAGE_SZ - 1), q.start_va);
+	EXPECT_EQ((unsigned long)sub & (PAGE_SZ - 1), q.byte_offset);
+	EXPECT_EQ(4, q.pages);
+	/* The last byte alone */
+	ASSERT_EQ(0, mdl_partial(self->fd, src, start + 5 * PAGE_SZ - 1, 0, &part, NULL));
+	ASSERT_EQ(0, mdl_query(self->fd, part, &q));
+	EXPECT_EQ(1, q.byte_count);
+	EXPECT_EQ(1, q.pages);
+	EXPECT_EQ(3, mdl_stats(self->fd).file_mdls);
+}
+
+/* A range outside the source is refused; no handle is made. */
+TEST_F(mdl, partial_out_of_range_is_einval)
+{
+	char *start = self->buf + PAGE_SZ;
+	__u32 src, status = 0;
+
+	ASSERT_EQ(0, mdl_create(self->fd, start, 2 * PAGE_SZ, &src));
+	ASSERT_EQ(0, mdl_lock(self->fd, src, MDLOCK_ACCESS_READ, 0, NULL));
+	EXPECT_EQ(EINVAL, mdl_partial(self->fd, src, start - 1, 10, NULL, &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	status = 0;
+	EXPECT_EQ(EINVAL, mdl_partial(self->fd, src, start + 2 * PAGE_SZ, 0, NULL, &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	status = 0;
+	EXPECT_EQ(EINVAL, mdl_partial(self->fd, src, start + PAGE_SZ, PAGE_SZ + 1, NULL,
+				      &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	EXPECT_EQ(EINVAL, mdl_partial(self->fd, src, start, MAX_LENGTH + 1, NULL, NULL));
+	EXPECT_EQ(EINVAL, mdl_partial(self->fd, src, (void *)KERNEL_ADDR, 1, NULL, NULL));
+	EXPECT_EQ(ENOENT, mdl_partial(self->fd, src + 1, start, 1, NULL, NULL));
+	EXPECT_EQ(1, mdl_stats(self->fd).file_mdls);
+	/* Exactly the whole source is in range. */
+	EXPECT_EQ(0, mdl_partial(self->fd, src, start, 2 * PAGE_SZ, NULL, NULL));
+	EXPECT_EQ(2, mdl_stats(self->fd).file_mdls);
+}
+
+/* Only a locked MDL has frames to share: not an unlocked one, nor a partial. */
+TEST_F(mdl, partial_from_unlocked_source_is_einval)
+{
+	__u32 src, part, status = 0;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 2 * PAGE_SZ, &src));
+	EXPECT_EQ(EINVAL, mdl_partial(self->fd, src, self->buf, PAGE_SZ, NULL, &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	ASSERT_EQ(0, mdl_lock(self->fd, src, MDLOCK_ACCESS_READ, 0, NULL));
+	ASSERT_EQ(0, mdl_partial(self->fd, src, self->buf, PAGE_SZ, &part, NULL));
+	status = 0;
+	EXPECT_EQ(EINVAL, mdl_partial(self->fd, part, self->buf, 10, NULL, &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	EXPECT_EQ(0, mdl_free(self->fd, part, NULL));
+	EXPECT_EQ(0, mdl_unlock(self->fd, src, NULL));
+	status = 0;
+	EXPECT_EQ(EINVAL, mdl_partial(self->fd, src, self->buf, PAGE_SZ, NULL, &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	EXPECT_EQ(1, mdl_stats(self->fd).file_mdls);
+}
+
+/* A source with partial MDLs cannot be unlocked nor freed. */
+TEST_F(mdl, partial_keeps_source_busy)
+{
+	__u32 src, p1, p2, status = 0;
+	__u32 counts[2];
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 2 * PAGE_SZ, &src));
+	ASSERT_EQ(0, mdl_lock(self->fd, src, MDLOCK_ACCESS_READ, 0, NULL));
+	ASSERT_EQ(0, mdl_partial(self->fd, src, self->buf, PAGE_SZ, &p1, NULL));
+	ASSERT_EQ(0, mdl_partial(self->fd, src, self->buf + PAGE_SZ, 0, &p2, NULL));
+	EXPECT_EQ(EBUSY, mdl_unlock(self->fd, src, &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	EXPECT_EQ(EBUSY, mdl_free(self->fd, src, NULL));
+	EXPECT_EQ(MDL_PAGES_LOCKED, mdl_flags(self->fd, src));
+	ASSERT_EQ(0, mdl_pages(self->fd, src, 0, 2, counts, NULL));
+	EXPECT_EQ(2, count_eq(counts, 2, 1));
+	/* A partial MDL is not locked itself: it cannot be locked nor unlocked. */
+	status = 0;
+	EXPECT_EQ(EINVAL, mdl_lock(self->fd, p1, MDLOCK_ACCESS_READ, 0, &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	status = 0;
+	EXPECT_EQ(EINVAL, mdl_unlock(self->fd, p1, &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	EXPECT_EQ(0, mdl_free(self->fd, p1, NULL));
+	EXPECT_EQ(EBUSY, mdl_unlock(self->fd, src, NULL));
+	EXPECT_EQ(0, mdl_free(self->fd, p2, NULL));
+	EXPECT_EQ(0, mdl_unlock(self->fd, src, NULL));
+	EXPECT_EQ(0, mdl_free(self->fd, src, NULL));
+	EXPECT_EQ(0, mdl_stats(self->fd).file_mdls);
+}
+
+TEST_F(mdl, partial_reserved_fields_are_einval)
+{
+	struct mdlock_partial p;
+	__u32 src;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 2 * PAGE_SZ, &src));
+	ASSERT_EQ(0, mdl_lock(self->fd, src, MDLOCK_ACCESS_READ, 0, NULL));
+	memset(&p, 0, sizeof(p));
+	p.source = src;
+	p.addr = (unsigned long)self->buf;
+	p.length = PAGE_SZ;
+	p.pad = 1;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_PARTIAL, &p));
+	p.pad = 0;
+	p.status = 1;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_PARTIAL, &p));
+	p.status = 0;
+	p.handle = 7;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_PARTIAL, &p));
+	EXPECT_EQ(1, mdl_stats(self->fd).file_mdls);
+	p.handle = 0;
+	EXPECT_EQ(0, xioctl(self->fd, MDLOCK_IOC_PARTIAL, &p));
+	EXPECT_EQ(2, mdl_stats(self->fd).file_mdls);
+}
+
+/* Through a partial MDL: reads and writes land at its place in the buffer. */
+TEST_F(mdl, partial_read_write)
+{
+	char *sub = self->buf + 2 * PAGE_SZ + 300;
+	char in[64], out[64];
+	__u32 wsrc, rsrc, wpart, rpart, status = 0;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 5 * PAGE_SZ, &wsrc));
+	ASSERT_EQ(0, mdl_lock(self->fd, wsrc, MDLOCK_ACCESS_WRITE, 0, NULL));
+	ASSERT_EQ(0, mdl_partial(self->fd, wsrc, sub, 2 * PAGE_SZ, &wpart, NULL));
+	fill(in, sizeof(in), 99);
+	/* Across the page boundary of the partial MDL */
+	ASSERT_EQ(0, mdl_write(self->fd, wpart, PAGE_SZ - 300 - 20, in, sizeof(in), NULL));
+	EXPECT_EQ(0, memcmp(self->buf + 3 * PAGE_SZ - 20, in, sizeof(in)));
+	/* Mapped for itself, as the source is not. */
+	EXPECT_EQ(MDL_PARTIAL | MDL_PARTIAL_HAS_BEEN_MAPPED | MDL_MAPPED_TO_SYSTEM_VA,
+		  mdl_flags(self->fd, wpart));
+	EXPECT_EQ(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION, mdl_flags(self->fd, wsrc));
+	ASSERT_EQ(0, mdl_read(self->fd, wpart, 10, out, sizeof(out), NULL));
+	EXPECT_EQ(0, memcmp(out, sub + 10, sizeof(out)));
+	EXPECT_EQ(EINVAL, mdl_write(self->fd, wpart, 2 * PAGE_SZ - 10, in, 11, &status));
+	EXPECT_EQ(STATUS_INVALID_PARAMETER, status);
+
+	/* A partial MDL of a read lock may not be written through. */
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 4 * PAGE_SZ, &rsrc));
+	ASSERT_EQ(0, mdl_lock(self->fd, rsrc, MDLOCK_ACCESS_READ, 0, NULL));
+	ASSERT_EQ(0, mdl_read(self->fd, rsrc, 0, out, 1, NULL));
+	ASSERT_EQ(0, mdl_partial(self->fd, rsrc, sub, 0, &rpart, NULL));
+	/* The source is mapped: the partial MDL inherits the mapping. */
+	EXPECT_EQ(MDL_PARTIAL | MDL_MAPPED_TO_SYSTEM_VA, mdl_flags(self->fd, rpart));
+	status = 0;
+	EXPECT_EQ(EACCES, mdl_write(self->fd, rpart, 0, in, 8, &status));
+	EXPECT_EQ(STATUS_ACCESS_VIOLATION, status);
+	self->buf[3 * PAGE_SZ + 5] = 0x5a;
+	ASSERT_EQ(0, mdl_read(self->fd, rpart, PAGE_SZ - 300 + 5, out, 1, NULL));
+	EXPECT_EQ(0x5a, out[0]);
+}
+
+/* ---- MDLOCK_IOC_QUERY */
+
+TEST_F(mdl, query_fields)
+{
+	char *start = self->buf + 123;
+	size_t len = 3 * PAGE_SZ;
+	struct mdlock_query q;
+	__u32 h, h2;
+
+	ASSERT_EQ(0, mdl_create(self->fd, start, len, &h));
+	memset(&q, 0xa5, sizeof(q));
+	q.handle = h;
+	q.pad = 0;
+	ASSERT_EQ(0, xioctl(self->fd, MDLOCK_IOC_QUERY, &q));
+	EXPECT_EQ(h, q.handle);
+	EXPECT_EQ((unsigned long)self->buf, q.start_va);
+	EXPECT_EQ(123, q.byte_offset);
+	EXPECT_EQ(len, q.byte_count);
+	EXPECT_EQ(0, q.mdl_flags);
+	EXPECT_EQ(4, q.pages);
+	EXPECT_EQ(getpid(), q.owner_pid);
+	EXPECT_EQ(0, q.locked_pages);
+
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, 0, NULL));
+	ASSERT_EQ(0, mdl_query(self->fd, h, &q));
+	EXPECT_EQ(MDL_PAGES_LOCKED, q.mdl_flags);
+	EXPECT_EQ(4, q.locked_pages);
+	EXPECT_EQ(len, q.byte_count);
+
+	/* locked_pages is the process's: every MDL's locked pages */
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf + 4 * PAGE_SZ, 2 * PAGE_SZ, &h2));
+	ASSERT_EQ(0, mdl_lock(self->fd, h2, MDLOCK_ACCESS_WRITE, 0, NULL));
+	ASSERT_EQ(0, mdl_query(self->fd, h, &q));
+	EXPECT_EQ(6, q.locked_pages);
+	ASSERT_EQ(0, mdl_query(self->fd, h2, &q));
+	EXPECT_EQ(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION, q.mdl_flags);
+	EXPECT_EQ(6, q.locked_pages);
+	EXPECT_EQ(0, q.byte_offset);
+	EXPECT_EQ(2, q.pages);
+
+	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
+	ASSERT_EQ(0, mdl_query(self->fd, h, &q));
+	EXPECT_EQ(0, q.mdl_flags);
+	EXPECT_EQ(2, q.locked_pages);
+	EXPECT_EQ(0, mdl_unlock(self->fd, h2, NULL));
+	ASSERT_EQ(0, mdl_query(self->fd, h2, &q));
+	EXPECT_EQ(0, q.mdl_flags);
+	EXPECT_EQ(0, q.locked_pages);
+}
+
+TEST_F(mdl, query_pad_is_einval)
+{
+	struct mdlock_query q;
+	__u32 h;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, PAGE_SZ, &h));
+	memset(&q, 0, sizeof(q));
+	q.handle = h;
+	q.pad = 1;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_QUERY, &q));
+	EXPECT_EQ(0, q.byte_count);
+	EXPECT_EQ(ENOENT, mdl_query(self->fd, h + 1, &q));
+	EXPECT_EQ(0, mdl_query(self->fd, h, &q));
+	EXPECT_EQ(PAGE_SZ, q.byte_count);
+}
+
+/* ---- MDLOCK_IOC_PAGES */
+
+/* Each lock counts once per frame: two MDLs over a buffer count 2. */
+TEST_F(mdl, pages_lock_counts_follow_locks)
+{
+	__u32 a, b, counts[BUF_PAGES];
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 4 * PAGE_SZ, &a));
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf + 2 * PAGE_SZ, 4 * PAGE_SZ, &b));
+	ASSERT_EQ(0, mdl_pages(self->fd, a, 0, 4, counts, NULL));
+	EXPECT_EQ(4, count_eq(counts, 4, 0));
+
+	ASSERT_EQ(0, mdl_lock(self->fd, a, MDLOCK_ACCESS_READ, MDLOCK_LOCK_PIN, NULL));
+	ASSERT_EQ(0, mdl_pages(self->fd, a, 0, 4, counts, NULL));
+	EXPECT_EQ(4, count_eq(counts, 4, 1));
+
+	ASSERT_EQ(0, mdl_lock(self->fd, b, MDLOCK_ACCESS_WRITE, MDLOCK_LOCK_GET, NULL));
+	ASSERT_EQ(0, mdl_pages(self->fd, a, 0, 4, counts, NULL));
+	EXPECT_EQ(1, counts[0]);
+	EXPECT_EQ(1, counts[1]);
+	EXPECT_EQ(2, counts[2]);
+	EXPECT_EQ(2, counts[3]);
+	ASSERT_EQ(0, mdl_pages(self->fd, b, 0, 4, counts, NULL));
+	EXPECT_EQ(2, counts[0]);
+	EXPECT_EQ(2, counts[1]);
+	EXPECT_EQ(1, counts[2]);
+	EXPECT_EQ(1, counts[3]);
+	ASSERT_EQ(0, mdl_range(self->fd, self->buf, BUF_PAGES, counts));
+	EXPECT_EQ(1, counts[0]);
+	EXPECT_EQ(2, counts[2]);
+	EXPECT_EQ(2, counts[3]);
+	EXPECT_EQ(1, counts[5]);
+	EXPECT_EQ(0, counts[6]);
+
+	ASSERT_EQ(0, mdl_unlock(self->fd, a, NULL));
+	ASSERT_EQ(0, mdl_pages(self->fd, b, 0, 4, counts, NULL));
+	EXPECT_EQ(4, count_eq(counts, 4, 1));
+	ASSERT_EQ(0, mdl_pages(self->fd, a, 0, 4, counts, NULL));
+	EXPECT_EQ(4, count_eq(counts, 4, 0));
+
+	ASSERT_EQ(0, mdl_unlock(self->fd, b, NULL));
+	ASSERT_EQ(0, mdl_range(self->fd, self->buf, BUF_PAGES, counts));
+	EXPECT_EQ(BUF_PAGES, count_eq(counts, BUF_PAGES, 0));
+}
+
+/* With CAP_SYS_ADMIN the frame numbers are shown. */
+TEST_F(mdl, pages_pfns_shown_to_root)
+{
+	__u64 pfns[4], pfns2[4], ppfns[2];
+	__u32 a, b, part, counts[4];
+	int i;
+
+	if (geteuid() != 0 || !has_cap(CAP_SYS_ADMIN))
+		SKIP(return, "needs root (CAP_SYS_ADMIN)");
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 4 * PAGE_SZ, &a));
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 4 * PAGE_SZ, &b));
+	/* Unlocked: no frames */
+	memset(pfns, 0xff, sizeof(pfns));
+	ASSERT_EQ(0, mdl_pages(self->fd, a, 0, 4, counts, pfns));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, pfns[i]);
+	ASSERT_EQ(0, mdl_lock(self->fd, a, MDLOCK_ACCESS_WRITE, 0, NULL));
+	ASSERT_EQ(0, mdl_lock(self->fd, b, MDLOCK_ACCESS_READ, 0, NULL));
+	ASSERT_EQ(0, mdl_pages(self->fd, a, 0, 4, counts, pfns));
+	ASSERT_EQ(0, mdl_pages(self->fd, b, 0, 4, counts, pfns2));
+	for (i = 0; i < 4; i++) {
+		EXPECT_NE(0, pfns[i]);
+		EXPECT_EQ(pfns[i], pfns2[i]);
+		EXPECT_EQ(2, counts[i]);
+		if (i)
+			EXPECT_NE(pfns[i - 1], pfns[i]);
+	}
+	/* A partial MDL's frames are the source's. */
+	ASSERT_EQ(0, mdl_partial(self->fd, a, self->buf + PAGE_SZ + 1, PAGE_SZ, &part, NULL));
+	ASSERT_EQ(0, mdl_pages(self->fd, part, 0, 2, counts, ppfns));
+	EXPECT_EQ(pfns[1], ppfns[0]);
+	EXPECT_EQ(pfns[2], ppfns[1]);
+	/* Pages from an offset */
+	ASSERT_EQ(0, mdl_pages(self->fd, a, 3, 1, counts, pfns2));
+	EXPECT_EQ(pfns[3], pfns2[0]);
+}
+
+/* Without CAP_SYS_ADMIN the frame numbers read as zero, the counts do not. */
+TEST_F(mdl, pages_pfns_hidden_without_cap_sys_admin)
+{
+	__u32 h, counts[4];
+	__u64 pfns[4];
+	int i;
+
+	if (has_cap(CAP_SYS_ADMIN))
+		ASSERT_EQ(0, drop_cap(CAP_SYS_ADMIN));
+	ASSERT_FALSE(has_cap(CAP_SYS_ADMIN));
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 4 * PAGE_SZ, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, 0, NULL));
+	memset(pfns, 0xff, sizeof(pfns));
+	ASSERT_EQ(0, mdl_pages(self->fd, h, 0, 4, counts, pfns));
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(0, pfns[i]);
+		EXPECT_EQ(1, counts[i]);
+	}
+}
+
+TEST_F(mdl, pages_bounds_are_einval)
+{
+	struct mdlock_pages p;
+	__u32 h, *counts;
+
+	counts = calloc(MDLOCK_MAX_BATCH + 1, sizeof(*counts));
+	ASSERT_NE(NULL, counts);
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf + 10, 3 * PAGE_SZ, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, 0, NULL));
+	/* 4 pages: first + count up to 4 */
+	EXPECT_EQ(0, mdl_pages(self->fd, h, 0, 4, counts, NULL));
+	EXPECT_EQ(0, mdl_pages(self->fd, h, 4, 0, counts, NULL));
+	EXPECT_EQ(0, mdl_pages(self->fd, h, 1, 3, counts, NULL));
+	EXPECT_EQ(EINVAL, mdl_pages(self->fd, h, 0, 5, counts, NULL));
+	EXPECT_EQ(EINVAL, mdl_pages(self->fd, h, 2, 3, counts, NULL));
+	EXPECT_EQ(EINVAL, mdl_pages(self->fd, h, 5, 0, counts, NULL));
+	EXPECT_EQ(EINVAL, mdl_pages(self->fd, h, ~0U, 2, counts, NULL));
+	EXPECT_EQ(EINVAL, mdl_pages(self->fd, h, 1, ~0U, counts, NULL));
+	EXPECT_EQ(EINVAL, mdl_pages(self->fd, h, 0, MDLOCK_MAX_BATCH + 1, counts, NULL));
+	EXPECT_EQ(ENOENT, mdl_pages(self->fd, h + 1, 0, 1, counts, NULL));
+	memset(&p, 0, sizeof(p));
+	p.handle = h;
+	p.count = 1;
+	p.lock_counts = (unsigned long)counts;
+	p.pad = 1;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_PAGES, &p));
+	p.pad = 0;
+	EXPECT_EQ(0, xioctl(self->fd, MDLOCK_IOC_PAGES, &p));
+	/* Bad output pointers */
+	EXPECT_EQ(EFAULT, mdl_pages(self->fd, h, 0, 4, (__u32 *)8, NULL));
+	EXPECT_EQ(EFAULT, mdl_pages(self->fd, h, 0, 4, counts, (__u64 *)8));
+	free(counts);
+}
+
+/* ---- MDLOCK_IOC_RANGE_COUNTS */
+
+TEST_F(mdl, range_counts_of_own_memory)
+{
+	__u32 h, counts[BUF_PAGES + 2];
+	char *fresh;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf + 2 * PAGE_SZ, 3 * PAGE_SZ, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 0, NULL));
+	memset(counts, 0xff, sizeof(counts));
+	ASSERT_EQ(0, mdl_range(self->fd, self->buf, BUF_PAGES, counts));
+	EXPECT_EQ(0, counts[0]);
+	EXPECT_EQ(0, counts[1]);
+	EXPECT_EQ(1, counts[2]);
+	EXPECT_EQ(1, counts[3]);
+	EXPECT_EQ(1, counts[4]);
+	EXPECT_EQ(0, counts[5]);
+	EXPECT_EQ(0, counts[7]);
+	/* The start is rounded down to its page. */
+	ASSERT_EQ(0, mdl_range(self->fd, self->buf + 2 * PAGE_SZ + 77, 1, counts));
+	EXPECT_EQ(1, counts[0]);
+	/* Zero pages is nothing to report. */
+	counts[0] = 0xdead;
+	EXPECT_EQ(0, mdl_range(self->fd, self->buf, 0, counts));
+	EXPECT_EQ(0xdead, counts[0]);
+
+	/* Nothing mapped: never touched, or unmapped */
+	fresh = mmap(NULL, 2 * PAGE_SZ, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, fresh);
+	memset(counts, 0xff, sizeof(counts));
+	ASSERT_EQ(0, mdl_range(self->fd, fresh, 2, counts));
+	EXPECT_EQ(0, counts[0]);
+	EXPECT_EQ(0, counts[1]);
+	ASSERT_EQ(0, munmap(fresh, 2 * PAGE_SZ));
+	memset(counts, 0xff, sizeof(counts));
+	ASSERT_EQ(0, mdl_range(self->fd, fresh, 2, counts));
+	EXPECT_EQ(0, counts[0]);
+	EXPECT_EQ(0, counts[1]);
+	/* Nothing was faulted in by the query. */
+	ASSERT_EQ(0, mdl_unlock(self->fd, h, NULL));
+	ASSERT_EQ(0, mdl_range(self->fd, self->buf, BUF_PAGES, counts));
+	EXPECT_EQ(BUF_PAGES, count_eq(counts, BUF_PAGES, 0));
+}
+
+TEST_F(mdl, range_counts_bounds)
+{
+	struct mdlock_range r;
+	__u32 *counts = calloc(MDLOCK_MAX_BATCH + 1, sizeof(*counts));
+	char *big;
+
+	ASSERT_NE(NULL, counts);
+	EXPECT_EQ(EINVAL, mdl_range(self->fd, self->buf, MDLOCK_MAX_BATCH + 1, counts));
+	EXPECT_EQ(EINVAL, mdl_range(self->fd, self->buf, ~0ULL, counts));
+	EXPECT_EQ(EINVAL, mdl_range(self->fd, (void *)KERNEL_ADDR, 1, counts));
+	EXPECT_EQ(EINVAL, mdl_range(self->fd, (void *)NONCANON_ADDR, 1, counts));
+	EXPECT_EQ(EINVAL, mdl_range(self->fd, (void *)(-PAGE_SZ), 2, counts));
+	EXPECT_EQ(EFAULT, mdl_range(self->fd, self->buf, 1, (__u32 *)8));
+	/* A full batch over a mapping as large */
+	big = mmap(NULL, MDLOCK_MAX_BATCH * PAGE_SZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, big);
+	big[PAGE_SZ * 100] = 1;
+	counts[MDLOCK_MAX_BATCH] = 0xdead;
+	memset(counts, 0xff, MDLOCK_MAX_BATCH * sizeof(*counts));
+	EXPECT_EQ(0, mdl_range(self->fd, big, MDLOCK_MAX_BATCH, counts));
+	EXPECT_EQ(MDLOCK_MAX_BATCH, count_eq(counts, MDLOCK_MAX_BATCH, 0));
+	EXPECT_EQ(0xdead, counts[MDLOCK_MAX_BATCH]);
+	/* The structure has no reserved field: every value is the caller's. */
+	memset(&r, 0, sizeof(r));
+	r.addr = (unsigned long)self->buf;
+	r.pages = 1;
+	r.lock_counts = (unsigned long)counts;
+	EXPECT_EQ(0, xioctl(self->fd, MDLOCK_IOC_RANGE_COUNTS, &r));
+	munmap(big, MDLOCK_MAX_BATCH * PAGE_SZ);
+	free(counts);
+}
+
+/* ---- MDLOCK_IOC_READ and MDLOCK_IOC_WRITE */
+
+TEST_F(mdl, rw_write_appears_in_user_buffer)
+{
+	char *start = self->buf + 1000;
+	size_t len = 5 * PAGE_SZ;
+	char *data = malloc(len);
+	__u32 h, status = ~0U;
+
+	ASSERT_NE(NULL, data);
+	ASSERT_EQ(0, mdl_create(self->fd, start, len, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 0, NULL));
+	fill(data, len, 42);
+	ASSERT_EQ(0, mdl_write(self->fd, h, 0, data, len, &status));
+	EXPECT_EQ(STATUS_SUCCESS, status);
+	EXPECT_EQ(0, memcmp(start, data, len));
+	EXPECT_EQ(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION | MDL_MAPPED_TO_SYSTEM_VA,
+		  mdl_flags(self->fd, h));
+	/* A small write in the middle, across a page boundary */
+	ASSERT_EQ(0, mdl_write(self->fd, h, 2 * PAGE_SZ - 1000 - 3, "mdlock", 6, NULL));
+	EXPECT_EQ(0, memcmp(self->buf + 2 * PAGE_SZ - 3, "mdlock", 6));
+	/* The bytes around it are unchanged. */
+	EXPECT_EQ(data[2 * PAGE_SZ - 1000 - 4], start[2 * PAGE_SZ - 1000 - 4]);
+	EXPECT_EQ(data[2 * PAGE_SZ - 1000 + 3], start[2 * PAGE_SZ - 1000 + 3]);
+	/* Outside the MDL nothing moved. */
+	EXPECT_EQ(fill_byte(999, 1), (unsigned char)self->buf[999]);
+	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
+	EXPECT_EQ(0, mdl_flags(self->fd, h));
+	/* The bytes stay after the unlock. */
+	EXPECT_EQ(0, memcmp(self->buf + 2 * PAGE_SZ - 3, "mdlock", 6));
+	free(data);
+}
+
+TEST_F(mdl, rw_read_sees_user_writes)
+{
+	char *start = self->buf + PAGE_SZ + 17;
+	size_t len = 3 * PAGE_SZ;
+	char *out = malloc(len);
+	__u32 h, status = ~0U;
+
+	ASSERT_NE(NULL, out);
+	ASSERT_EQ(0, mdl_create(self->fd, start, len, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, 0, NULL));
+	ASSERT_EQ(0, mdl_read(self->fd, h, 0, out, len, &status));
+	EXPECT_EQ(STATUS_SUCCESS, status);
+	EXPECT_EQ(0, memcmp(out, start, len));
+	EXPECT_EQ(MDL_PAGES_LOCKED | MDL_MAPPED_TO_SYSTEM_VA, mdl_flags(self->fd, h));
+	/* What the process writes now is what the locked frames hold. */
+	fill(start, len, 77);
+	memset(out, 0, len);
+	ASSERT_EQ(0, mdl_read(self->fd, h, 0, out, len, NULL));
+	EXPECT_TRUE(filled(out, len, 77));
+	memcpy(start + PAGE_SZ + 5, "through the MDL", 15);
+	ASSERT_EQ(0, mdl_read(self->fd, h, PAGE_SZ + 5, out, 15, NULL));
+	EXPECT_EQ(0, memcmp(out, "through the MDL", 15));
+	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
+	free(out);
+}
+
+/* Writing needs a write or modify lock: a read lock is -EACCES. */
+TEST_F(mdl, rw_write_through_read_lock_is_eacces)
+{
+	char in[32];
+	__u32 h, status = 0;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 2 * PAGE_SZ, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, MDLOCK_LOCK_PIN, NULL));
+	memset(in, 0x3c, sizeof(in));
+	EXPECT_EQ(EACCES, mdl_write(self->fd, h, 0, in, sizeof(in), &status));
+	EXPECT_EQ(STATUS_ACCESS_VIOLATION, status);
+	EXPECT_TRUE(filled(self->buf, 2 * PAGE_SZ, 1));
+	/* Not even once mapped by a read */
+	ASSERT_EQ(0, mdl_read(self->fd, h, 0, in, sizeof(in), NULL));
+	memset(in, 0x3c, sizeof(in));
+	EXPECT_EQ(EACCES, mdl_write(self->fd, h, 0, in, sizeof(in), NULL));
+	EXPECT_TRUE(filled(self->buf, 2 * PAGE_SZ, 1));
+}
+
+/* Offsets and lengths are bounded by ByteCount and MDLOCK_MAX_RW. */
+TEST_F(mdl, rw_bounds_are_einval)
+{
+	size_t count = 2 * PAGE_SZ;
+	char *tmp = malloc(count + 16);
+	__u32 h, status = 0;
+
+	ASSERT_NE(NULL, tmp);
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf + 100, count, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 0, NULL));
+	EXPECT_EQ(EINVAL, mdl_read(self->fd, h, count + 1, tmp, 0, &status));
+	EXPECT_EQ(STATUS_INVALID_PARAMETER, status);
+	status = 0;
+	EXPECT_EQ(EINVAL, mdl_read(self->fd, h, 10, tmp, count - 9, &status));
+	EXPECT_EQ(STATUS_INVALID_PARAMETER, status);
+	status = 0;
+	EXPECT_EQ(EINVAL, mdl_write(self->fd, h, 0, tmp, count + 1, &status));
+	EXPECT_EQ(STATUS_INVALID_PARAMETER, status);
+	EXPECT_EQ(EINVAL, mdl_write(self->fd, h, ~0ULL, tmp, 2, NULL));
+	EXPECT_EQ(EINVAL, mdl_read(self->fd, h, 1, tmp, ~0ULL, NULL));
+	EXPECT_EQ(EINVAL, mdl_read(self->fd, h, 0, tmp, MDLOCK_MAX_RW + 1ULL, NULL));
+	EXPECT_TRUE(filled(self->buf, self->len, 1));
+	/* Up to the last byte is fine, and so is nothing at the end. */
+	EXPECT_EQ(0, mdl_write(self->fd, h, count - 1, "Z", 1, NULL));
+	EXPECT_EQ('Z', self->buf[100 + count - 1]);
+	EXPECT_EQ(0, mdl_read(self->fd, h, 10, tmp, count - 10, NULL));
+	EXPECT_EQ(0, memcmp(tmp, self->buf + 110, count - 10));
+	EXPECT_EQ(0, mdl_read(self->fd, h, count, tmp, 0, NULL));
+	EXPECT_EQ(ENOENT, mdl_read(self->fd, h + 1, 0, tmp, 1, NULL));
+	/* A bad user buffer */
+	EXPECT_EQ(EFAULT, mdl_read(self->fd, h, 0, (void *)8, 16, NULL));
+	EXPECT_EQ(EFAULT, mdl_write(self->fd, h, 0, (void *)8, 16, NULL));
+	free(tmp);
+}
+
+/* An MDL that is not locked has no system address. */
+TEST_F(mdl, rw_unlocked_is_einval)
+{
+	char tmp[16];
+	__u32 h, status = 0;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, PAGE_SZ, &h));
+	EXPECT_EQ(EINVAL, mdl_read(self->fd, h, 0, tmp, sizeof(tmp), &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	status = 0;
+	EXPECT_EQ(EINVAL, mdl_write(self->fd, h, 0, tmp, sizeof(tmp), &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 0, NULL));
+	ASSERT_EQ(0, mdl_read(self->fd, h, 0, tmp, sizeof(tmp), NULL));
+	ASSERT_EQ(0, mdl_unlock(self->fd, h, NULL));
+	EXPECT_EQ(0, mdl_flags(self->fd, h));
+	status = 0;
+	EXPECT_EQ(EINVAL, mdl_read(self->fd, h, 0, tmp, sizeof(tmp), &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+}
+
+TEST_F(mdl, rw_reserved_fields_are_einval)
+{
+	struct mdlock_rw rw;
+	char tmp[8];
+	__u32 h;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, PAGE_SZ, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 0, NULL));
+	memset(tmp, 0x11, sizeof(tmp));
+	memset(&rw, 0, sizeof(rw));
+	rw.handle = h;
+	rw.length = sizeof(tmp);
+	rw.buf = (unsigned long)tmp;
+	rw.pad = 1;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_WRITE, &rw));
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_READ, &rw));
+	rw.pad = 0;
+	rw.pad2 = 1;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_WRITE, &rw));
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_READ, &rw));
+	rw.pad2 = 0;
+	rw.status = 1;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_WRITE, &rw));
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_READ, &rw));
+	EXPECT_TRUE(filled(self->buf, PAGE_SZ, 1));
+	rw.status = 0;
+	EXPECT_EQ(0, xioctl(self->fd, MDLOCK_IOC_WRITE, &rw));
+	EXPECT_EQ(0x11, self->buf[7]);
+}
+
+/* ---- MDLOCK_IOC_STATS */
+
+TEST_F(mdl, stats_file_and_module_counts)
+{
+	int fd2 = open(MDLOCK_DEV, O_RDWR | O_CLOEXEC);
+	struct mdlock_stats base, st, st2;
+	__u32 a, b, c;
+
+	ASSERT_LE(0, fd2);
+	base = mdl_stats(fd2);
+	st = mdl_stats(self->fd);
+	EXPECT_EQ(0, st.file_mdls);
+	EXPECT_EQ(0, st.file_locked_mdls);
+	EXPECT_EQ(0, st.file_locked_pages);
+	EXPECT_EQ(base.mdls, st.mdls);
+	EXPECT_EQ(base.locked_pages, st.locked_pages);
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 3 * PAGE_SZ, &a));
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf + 3 * PAGE_SZ, 2 * PAGE_SZ, &b));
+	ASSERT_EQ(0, mdl_create(fd2, self->buf, PAGE_SZ, &c));
+	ASSERT_EQ(0, mdl_lock(self->fd, a, MDLOCK_ACCESS_READ, 0, NULL));
+	ASSERT_EQ(0, mdl_lock(fd2, c, MDLOCK_ACCESS_WRITE, 0, NULL));
+	st = mdl_stats(self->fd);
+	EXPECT_EQ(2, st.file_mdls);
+	EXPECT_EQ(1, st.file_locked_mdls);
+	EXPECT_EQ(3, st.file_locked_pages);
+	EXPECT_EQ(base.mdls + 3, st.mdls);
+	EXPECT_EQ(base.locked_mdls + 2, st.locked_mdls);
+	EXPECT_EQ(base.locked_pages + 4, st.locked_pages);
+	st2 = mdl_stats(fd2);
+	EXPECT_EQ(1, st2.file_mdls);
+	EXPECT_EQ(1, st2.file_locked_mdls);
+	EXPECT_EQ(1, st2.file_locked_pages);
+	EXPECT_EQ(st.mdls, st2.mdls);
+	EXPECT_EQ(st.locked_pages, st2.locked_pages);
+
+	ASSERT_EQ(0, mdl_lock(self->fd, b, MDLOCK_ACCESS_MODIFY, 0, NULL));
+	st = mdl_stats(self->fd);
+	EXPECT_EQ(2, st.file_locked_mdls);
+	EXPECT_EQ(5, st.file_locked_pages);
+	EXPECT_EQ(base.locked_pages + 6, st.locked_pages);
+
+	/* A refused lock changes no count. */
+	EXPECT_EQ(EINVAL, mdl_lock(self->fd, b, MDLOCK_ACCESS_READ, 0, NULL));
+	st2 = mdl_stats(self->fd);
+	EXPECT_EQ(0, memcmp(&st, &st2, sizeof(st)));
+
+	ASSERT_EQ(0, mdl_unlock(self->fd, a, NULL));
+	ASSERT_EQ(0, mdl_free(self->fd, a, NULL));
+	st = mdl_stats(self->fd);
+	EXPECT_EQ(1, st.file_mdls);
+	EXPECT_EQ(1, st.file_locked_mdls);
+	EXPECT_EQ(2, st.file_locked_pages);
+	EXPECT_EQ(base.mdls + 2, st.mdls);
+	EXPECT_EQ(base.locked_mdls + 2, st.locked_mdls);
+	EXPECT_EQ(base.locked_pages + 3, st.locked_pages);
+
+	close(fd2);
+	st = mdl_stats(self->fd);
+	EXPECT_EQ(base.mdls + 1, st.mdls);
+	EXPECT_EQ(base.locked_mdls + 1, st.locked_mdls);
+	EXPECT_EQ(base.locked_pages + 2, st.locked_pages);
+	ASSERT_EQ(0, mdl_unlock(self->fd, b, NULL));
+	st = mdl_stats(self->fd);
+	EXPECT_EQ(base.locked_mdls, st.locked_mdls);
+	EXPECT_EQ(base.locked_pages, st.locked_pages);
+	EXPECT_EQ(0, st.file_locked_pages);
+}
+
+/* ---- Memory accounting: VmPin and RLIMIT_MEMLOCK */
+
+/* Locked pages are charged to VmPin, and uncharged by unlock and by close. */
+TEST_F(mdl, vmpin_follows_locks)
+{
+	long kb = PAGE_SZ / 1024, start = vmpin_kb();
+	__u32 a, b, part;
+
+	ASSERT_LE(0, start) TH_LOG("no VmPin in /proc/self/status");
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 3 * PAGE_SZ, &a));
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf + PAGE_SZ + 1, 2 * PAGE_SZ, &b));
+	ASSERT_EQ(0, mdl_lock(self->fd, a, MDLOCK_ACCESS_READ, 0, NULL));
+	EXPECT_EQ(start + 3 * kb, vmpin_kb());
+	/* Each MDL is charged for its pages, shared frames or not. */
+	ASSERT_EQ(0, mdl_lock(self->fd, b, MDLOCK_ACCESS_WRITE, MDLOCK_LOCK_GET, NULL));
+	EXPECT_EQ(start + 6 * kb, vmpin_kb());
+	/* A partial MDL is not charged again. */
+	ASSERT_EQ(0, mdl_partial(self->fd, a, self->buf, PAGE_SZ, &part, NULL));
+	EXPECT_EQ(start + 6 * kb, vmpin_kb());
+	/* Refused calls change nothing. */
+	EXPECT_EQ(EINVAL, mdl_lock(self->fd, a, MDLOCK_ACCESS_READ, 0, NULL));
+	EXPECT_EQ(EBUSY, mdl_unlock(self->fd, a, NULL));
+	EXPECT_EQ(start + 6 * kb, vmpin_kb());
+	ASSERT_EQ(0, mdl_unlock(self->fd, b, NULL));
+	EXPECT_EQ(start + 3 * kb, vmpin_kb());
+	EXPECT_EQ(EINVAL, mdl_unlock(self->fd, b, NULL));
+	EXPECT_EQ(start + 3 * kb, vmpin_kb());
+	ASSERT_EQ(0, mdl_lock(self->fd, b, MDLOCK_ACCESS_READ, 0, NULL));
+	EXPECT_EQ(start + 6 * kb, vmpin_kb());
+	/* Closing the file uncharges what it held. */
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(start, vmpin_kb());
+}
+
+/*
+ * Without CAP_IPC_LOCK, a lock past RLIMIT_MEMLOCK fails with -ENOMEM and
+ * STATUS_WORKING_SET_QUOTA and pins nothing.  The harness runs each test in
+ * a process of its own: the capability and the limit are dropped there.
+ */
+TEST_F(mdl, rlimit_memlock_enforced)
+{
+	struct rlimit rl = { .rlim_cur = 4 * PAGE_SZ, .rlim_max = 4 * PAGE_SZ };
+	long kb = PAGE_SZ / 1024, start;
+	struct mdlock_stats st;
+	__u32 a, b, c, status = 0, counts[2];
+
+	if (has_cap(CAP_IPC_LOCK))
+		ASSERT_EQ(0, drop_cap(CAP_IPC_LOCK));
+	ASSERT_FALSE(has_cap(CAP_IPC_LOCK));
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	start = vmpin_kb();
+	ASSERT_LE(0, start);
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 3 * PAGE_SZ, &a));
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf + 3 * PAGE_SZ, 2 * PAGE_SZ, &b));
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf + 5 * PAGE_SZ, PAGE_SZ, &c));
+	ASSERT_EQ(0, mdl_lock(self->fd, a, MDLOCK_ACCESS_WRITE, 0, NULL));
+	EXPECT_EQ(start + 3 * kb, vmpin_kb());
+	/* 3 + 2 pages is past the 4-page limit */
+	EXPECT_EQ(ENOMEM, mdl_lock(self->fd, b, MDLOCK_ACCESS_READ, 0, &status));
+	EXPECT_EQ(STATUS_WORKING_SET_QUOTA, status);
+	EXPECT_EQ(0, mdl_flags(self->fd, b));
+	EXPECT_EQ(start + 3 * kb, vmpin_kb());
+	ASSERT_EQ(0, mdl_range(self->fd, self->buf + 3 * PAGE_SZ, 2, counts));
+	EXPECT_EQ(0, counts[0]);
+	EXPECT_EQ(0, counts[1]);
+	st = mdl_stats(self->fd);
+	EXPECT_EQ(1, st.file_locked_mdls);
+	EXPECT_EQ(3, st.file_locked_pages);
+	status = 0;
+	EXPECT_EQ(ENOMEM, mdl_lock(self->fd, b, MDLOCK_ACCESS_WRITE, MDLOCK_LOCK_GET, &status));
+	EXPECT_EQ(STATUS_WORKING_SET_QUOTA, status);
+	/* 3 + 1 is the limit exactly. */
+	EXPECT_EQ(0, mdl_lock(self->fd, c, MDLOCK_ACCESS_READ, 0, NULL));
+	EXPECT_EQ(start + 4 * kb, vmpin_kb());
+	EXPECT_EQ(0, mdl_unlock(self->fd, c, NULL));
+	EXPECT_EQ(0, mdl_unlock(self->fd, a, NULL));
+	EXPECT_EQ(start, vmpin_kb());
+	/* With the pages back, the same lock fits. */
+	EXPECT_EQ(0, mdl_lock(self->fd, b, MDLOCK_ACCESS_READ, 0, NULL));
+	EXPECT_EQ(start + 2 * kb, vmpin_kb());
+	status = 0;
+	EXPECT_EQ(ENOMEM, mdl_lock(self->fd, a, MDLOCK_ACCESS_READ, 0, &status));
+	EXPECT_EQ(STATUS_WORKING_SET_QUOTA, status);
+	EXPECT_EQ(start + 2 * kb, vmpin_kb());
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(start, vmpin_kb());
+}
+
+/* The module-wide page_lock_limit (IoPageLockLimit) is enforced too. */
+TEST_F(mdl, page_lock_limit_enforced)
+{
+	const char *param = "/sys/module/mdlock/parameters/page_lock_limit";
+	long old = read_long(param), start = vmpin_kb();
+	__u32 a, b, status = 0;
+	char val[32];
+	int err_b, err_a;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to set page_lock_limit");
+	ASSERT_LT(0, old);
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 4 * PAGE_SZ, &a));
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf + 4 * PAGE_SZ, 2 * PAGE_SZ, &b));
+	snprintf(val, sizeof(val), "%llu", mdl_stats(self->fd).locked_pages + 3);
+	ASSERT_EQ(0, write_file(param, val));
+	/* Try the locks, then put the limit back before checking anything. */
+	err_a = mdl_lock(self->fd, a, MDLOCK_ACCESS_READ, 0, &status);
+	err_b = mdl_lock(self->fd, b, MDLOCK_ACCESS_READ, 0, NULL);
+	snprintf(val, sizeof(val), "%ld", old);
+	ASSERT_EQ(0, write_file(param, val));
+	ASSERT_EQ(old, read_long(param));
+	EXPECT_EQ(ENOMEM, err_a);
+	EXPECT_EQ(STATUS_WORKING_SET_QUOTA, status);
+	EXPECT_EQ(0, err_b);
+	EXPECT_EQ(0, mdl_flags(self->fd, a));
+	EXPECT_EQ(2, mdl_stats(self->fd).file_locked_pages);
+	/* The refused lock was not charged to the process either. */
+	EXPECT_EQ(start + 2 * (long)PAGE_SZ / 1024, vmpin_kb());
+	EXPECT_EQ(0, mdl_lock(self->fd, a, MDLOCK_ACCESS_READ, 0, NULL));
+}
+
+/* ---- Cleanup by close and by death */
+
+/* Closing the file unlocks and frees every MDL, partial ones too. */
+TEST_F(mdl, close_releases_everything)
+{
+	int fd2 = open(MDLOCK_DEV, O_RDWR | O_CLOEXEC);
+	long dbg0 = debugfs_locked_pages(), start = vmpin_kb();
+	struct mdlock_stats base, st;
+	__u32 a, b, c, part, counts[BUF_PAGES];
+	char tmp[8];
+
+	ASSERT_LE(0, fd2);
+	base = mdl_stats(fd2);
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 4 * PAGE_SZ, &a));
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf + 2 * PAGE_SZ, 6 * PAGE_SZ, &b));
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, PAGE_SZ, &c));
+	ASSERT_EQ(0, mdl_lock(self->fd, a, MDLOCK_ACCESS_WRITE, MDLOCK_LOCK_PIN, NULL));
+	ASSERT_EQ(0, mdl_lock(self->fd, b, MDLOCK_ACCESS_READ, MDLOCK_LOCK_GET, NULL));
+	ASSERT_EQ(0, mdl_read(self->fd, a, 0, tmp, sizeof(tmp), NULL));
+	ASSERT_EQ(0, mdl_partial(self->fd, a, self->buf + PAGE_SZ, 0, &part, NULL));
+	ASSERT_EQ(0, mdl_read(self->fd, part, 0, tmp, sizeof(tmp), NULL));
+	st = mdl_stats(fd2);
+	EXPECT_EQ(base.mdls + 4, st.mdls);
+	EXPECT_EQ(base.locked_mdls + 2, st.locked_mdls);
+	EXPECT_EQ(base.locked_pages + 10, st.locked_pages);
+	EXPECT_EQ(start + 10 * (long)PAGE_SZ / 1024, vmpin_kb());
+	if (dbg0 >= 0)
+		EXPECT_EQ(dbg0 + 10, debugfs_locked_pages());
+
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+	st = mdl_stats(fd2);
+	EXPECT_EQ(base.mdls, st.mdls);
+	EXPECT_EQ(base.locked_mdls, st.locked_mdls);
+	EXPECT_EQ(base.locked_pages, st.locked_pages);
+	EXPECT_EQ(start, vmpin_kb());
+	/* debugfs is root's only. */
+	EXPECT_TRUE(dbg0 < 0 || debugfs_locked_pages() == dbg0);
+	ASSERT_EQ(0, mdl_range(fd2, self->buf, BUF_PAGES, counts));
+	EXPECT_EQ(BUF_PAGES, count_eq(counts, BUF_PAGES, 0));
+	/* The user buffer is intact. */
+	EXPECT_TRUE(filled(self->buf, self->len, 1));
+	close(fd2);
+}
+
+/* Wait up to @ms for the module-wide counts to come back to @base. */
+static bool stats_back_to(int fd, const struct mdlock_stats *base, long ms)
+{
+	struct mdlock_stats st;
+
+	for (;;) {
+		st = mdl_stats(fd);
+		if (st.mdls == base->mdls && st.locked_mdls == base->locked_mdls &&
+		    st.locked_pages == base->locked_pages)
+			return true;
+		if (ms <= 0)
+			return false;
+		sleep_ms(20);
+		ms -= 20;
+	}
+}
+
+/* A process killed while holding locks leaves nothing locked. */
+TEST_F(mdl, sigkilled_child_leaves_nothing_locked)
+{
+	struct mdlock_stats base, st;
+	int pipefd[2], status;
+	char c = 0;
+	pid_t pid;
+
+	base = mdl_stats(self->fd);
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd = open(MDLOCK_DEV, O_RDWR | O_CLOEXEC);
+		char *mem = map_pages(16, 5);
+		__u32 h1, h2, part;
+
+		close(pipefd[0]);
+		if (fd < 0 || !mem ||
+		    mdl_create(fd, mem, 16 * PAGE_SZ, &h1) ||
+		    mdl_create(fd, mem + 3, 4 * PAGE_SZ, &h2) ||
+		    mdl_lock(fd, h1, MDLOCK_ACCESS_WRITE, 0, NULL) ||
+		    mdl_lock(fd, h2, MDLOCK_ACCESS_READ, MDLOCK_LOCK_GET, NULL) ||
+		    mdl_partial(fd, h1, mem + PAGE_SZ, PAGE_SZ, &part, NULL) ||
+		    mdl_read(fd, part, 0, &c, 1, NULL))
+			_exit(1);
+		c = 'L';
+		if (write(pipefd[1], &c, 1) != 1)
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	close(pipefd[1]);
+	ASSERT_EQ(1, read(pipefd[0], &c, 1)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	ASSERT_EQ('L', c);
+	close(pipefd[0]);
+	st = mdl_stats(self->fd);
+	EXPECT_EQ(base.mdls + 3, st.mdls);
+	EXPECT_EQ(base.locked_mdls + 2, st.locked_mdls);
+	EXPECT_EQ(base.locked_pages + 21, st.locked_pages);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_TRUE(stats_back_to(self->fd, &base, 5000)) {
+		st = mdl_stats(self->fd);
+		TH_LOG("after 5 s: mdls %llu locked_mdls %llu locked_pages %llu",
+		       st.mdls, st.locked_mdls, st.locked_pages);
+	}
+}
+
+/* ---- Another process holding the file */
+
+/*
+ * A forked child has the file but not the memory: it may query the
+ * parent's MDL (and free an unlocked one), not lock, unlock, read or
+ * write it.  The parent's MDL stays usable.
+ */
+TEST_F(mdl, forked_child_cannot_use_parents_mdl)
+{
+	char out[16];
+	__u32 h, h2, counts[2];
+	struct mdlock_query q;
+	pid_t parent = getpid(), pid;
+	int status;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 2 * PAGE_SZ, &h));
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, PAGE_SZ, &h2));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 0, NULL));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		__u32 st = 0;
+		char in[4] = "kid";
+
+		if (mdl_lock(self->fd, h2, MDLOCK_ACCESS_READ, 0, &st) != EACCES ||
+		    st != STATUS_ACCESS_VIOLATION)
+			_exit(10);
+		st = 0;
+		if (mdl_unlock(self->fd, h, &st) != EACCES || st != STATUS_ACCESS_VIOLATION)
+			_exit(11);
+		st = 0;
+		if (mdl_read(self->fd, h, 0, out, sizeof(out), &st) != EACCES ||
+		    st != STATUS_ACCESS_VIOLATION)
+			_exit(12);
+		if (mdl_write(self->fd, h, 0, in, sizeof(in), NULL) != EACCES)
+			_exit(13);
+		if (mdl_query(self->fd, h, &q) || q.owner_pid != parent ||
+		    q.mdl_flags != (MDL_PAGES_LOCKED | MDL_WRITE_OPERATION) ||
+		    q.byte_count != 2 * PAGE_SZ)
+			_exit(14);
+		if (mdl_pages(self->fd, h, 0, 2, counts, NULL) || counts[0] != 1 ||
+		    counts[1] != 1)
+			_exit(15);
+		/* The child's own copy of the buffer is not locked. */
+		if (mdl_range(self->fd, self->buf, 2, counts) || counts[0] || counts[1])
+			_exit(16);
+		if (mdl_free(self->fd, h, NULL) != EBUSY)
+			_exit(17);
+		if (mdl_free(self->fd, h2, NULL))
+			_exit(18);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* The parent's MDL is as it was. */
+	ASSERT_EQ(0, mdl_query(self->fd, h, &q));
+	EXPECT_EQ(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION, q.mdl_flags);
+	EXPECT_EQ(getpid(), q.owner_pid);
+	EXPECT_EQ(0, mdl_write(self->fd, h, 4, "parent", 6, NULL));
+	EXPECT_EQ(0, memcmp(self->buf + 4, "parent", 6));
+	EXPECT_EQ(0, mdl_read(self->fd, h, PAGE_SZ, out, sizeof(out), NULL));
+	EXPECT_EQ(0, memcmp(out, self->buf + PAGE_SZ, sizeof(out)));
+	ASSERT_EQ(0, mdl_pages(self->fd, h, 0, 2, counts, NULL));
+	EXPECT_EQ(2, count_eq(counts, 2, 1));
+	EXPECT_EQ(ENOENT, mdl_query(self->fd, h2, &q));
+	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
+	EXPECT_EQ(0, vmpin_kb());
+}
+
+/*
+ * An MDL a child locked on a shared file outlives the child: nobody else
+ * may unlock it, and closing the file releases it.
+ */
+TEST_F(mdl, childs_lock_on_shared_file_released_by_close)
+{
+	int fd2 = open(MDLOCK_DEV, O_RDWR | O_CLOEXEC);
+	struct mdlock_stats base, st;
+	struct mdlock_query q;
+	__u32 h = ~0U, counts[3];
+	int pipefd[2], status;
+	pid_t pid;
+
+	ASSERT_LE(0, fd2);
+	base = mdl_stats(fd2);
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char *mem = map_pages(3, 9);
+
+		if (!mem || mdl_create(self->fd, mem, 3 * PAGE_SZ, &h) ||
+		    mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 0, NULL))
+			_exit(1);
+		_exit(write(pipefd[1], &h, sizeof(h)) == sizeof(h) ? 0 : 2);
+	}
+	close(pipefd[1]);
+	ASSERT_EQ(sizeof(h), read(pipefd[0], &h, sizeof(h)));
+	close(pipefd[0]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, mdl_query(self->fd, h, &q));
+	EXPECT_EQ(pid, q.owner_pid);
+	EXPECT_EQ(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION, q.mdl_flags);
+	ASSERT_EQ(0, mdl_pages(self->fd, h, 0, 3, counts, NULL));
+	EXPECT_EQ(3, count_eq(counts, 3, 1));
+	EXPECT_EQ(EACCES, mdl_unlock(self->fd, h, NULL));
+	EXPECT_EQ(EBUSY, mdl_free(self->fd, h, NULL));
+	EXPECT_EQ(EACCES, mdl_read(self->fd, h, 0, counts, 4, NULL));
+	st = mdl_stats(fd2);
+	EXPECT_EQ(base.locked_pages + 3, st.locked_pages);
+	EXPECT_EQ(0, vmpin_kb());
+	close(self->fd);
+	self->fd = -1;
+	st = mdl_stats(fd2);
+	EXPECT_EQ(base.mdls, st.mdls);
+	EXPECT_EQ(base.locked_mdls, st.locked_mdls);
+	EXPECT_EQ(base.locked_pages, st.locked_pages);
+	close(fd2);
+}
+
+/* ---- The buffer changing under a lock */
+
+/* munmap does not unlock: the frames stay locked and keep their bytes. */
+TEST_F(mdl, munmap_keeps_frames_locked)
+{
+	char *mem = map_pages(4, 3), *out = malloc(4 * PAGE_SZ);
+	__u32 h, counts[4];
+	struct mdlock_stats base;
+
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, out);
+	base = mdl_stats(self->fd);
+	ASSERT_EQ(0, mdl_create(self->fd, mem, 4 * PAGE_SZ, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 0, NULL));
+	memcpy(mem + PAGE_SZ, "before munmap", 13);
+	ASSERT_EQ(0, munmap(mem, 4 * PAGE_SZ));
+
+	ASSERT_EQ(0, mdl_pages(self->fd, h, 0, 4, counts, NULL));
+	EXPECT_EQ(4, count_eq(counts, 4, 1));
+	ASSERT_EQ(0, mdl_range(self->fd, mem, 4, counts));
+	EXPECT_EQ(4, count_eq(counts, 4, 0));
+	EXPECT_EQ(0, mdl_write(self->fd, h, 3 * PAGE_SZ, "after", 5, NULL));
+	ASSERT_EQ(0, mdl_read(self->fd, h, 0, out, 4 * PAGE_SZ, NULL));
+	EXPECT_EQ(0, memcmp(out + PAGE_SZ, "before munmap", 13));
+	EXPECT_TRUE(filled(out, PAGE_SZ, 3));
+	EXPECT_EQ(0, memcmp(out + 3 * PAGE_SZ, "after", 5));
+	EXPECT_EQ(fill_byte(3 * PAGE_SZ + 5, 3), (unsigned char)out[3 * PAGE_SZ + 5]);
+	EXPECT_EQ(4 * PAGE_SZ / 1024, vmpin_kb());
+	EXPECT_EQ(base.locked_pages + 4, mdl_stats(self->fd).locked_pages);
+	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
+	EXPECT_EQ(base.locked_pages, mdl_stats(self->fd).locked_pages);
+	EXPECT_EQ(0, vmpin_kb());
+	/* Its memory is gone: it cannot be locked again. */
+	EXPECT_EQ(EFAULT, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, 0, NULL));
+	free(out);
+}
+
+/* mprotect does not unlock either, and the frames stay the process's. */
+TEST_F(mdl, mprotect_keeps_frames_locked)
+{
+	char out[32];
+	__u32 h, counts[4];
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 4 * PAGE_SZ, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 0, NULL));
+	ASSERT_EQ(0, mprotect(self->buf, 4 * PAGE_SZ, PROT_NONE));
+	ASSERT_EQ(0, mdl_pages(self->fd, h, 0, 4, counts, NULL));
+	EXPECT_EQ(4, count_eq(counts, 4, 1));
+	EXPECT_EQ(0, mdl_write(self->fd, h, 2 * PAGE_SZ, "protected", 9, NULL));
+	ASSERT_EQ(0, mdl_read(self->fd, h, 2 * PAGE_SZ, out, sizeof(out), NULL));
+	EXPECT_EQ(0, memcmp(out, "protected", 9));
+	EXPECT_EQ(fill_byte(2 * PAGE_SZ + 9, 1), (unsigned char)out[9]);
+	ASSERT_EQ(0, mprotect(self->buf, 4 * PAGE_SZ, PROT_READ));
+	EXPECT_EQ(0, memcmp(self->buf + 2 * PAGE_SZ, "protected", 9));
+	ASSERT_EQ(0, mdl_pages(self->fd, h, 0, 4, counts, NULL));
+	EXPECT_EQ(4, count_eq(counts, 4, 1));
+	ASSERT_EQ(0, mdl_range(self->fd, self->buf, 4, counts));
+	EXPECT_EQ(4, count_eq(counts, 4, 1));
+	ASSERT_EQ(0, mprotect(self->buf, 4 * PAGE_SZ, PROT_READ | PROT_WRITE));
+	self->buf[3 * PAGE_SZ] = 'u';
+	ASSERT_EQ(0, mdl_read(self->fd, h, 3 * PAGE_SZ, out, 1, NULL));
+	EXPECT_EQ('u', out[0]);
+	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
+	ASSERT_EQ(0, mdl_range(self->fd, self->buf, 4, counts));
+	EXPECT_EQ(4, count_eq(counts, 4, 0));
+}
+
+/* ---- Huge pages */
+
+/* The AnonHugePages (kB) of the mapping that holds @addr, or -1. */
+static long anon_huge_kb(const void *addr)
+{
+	unsigned long start, end, a = (unsigned long)addr;
+	bool inside = false;
+	char line[256];
+	long kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && strchr(line, '-') &&
+		    line[0] != ' ') {
+			inside = a >= start && a < end;
+			continue;
+		}
+		if (inside && !strncmp(line, "AnonHugePages:", 14)) {
+			kb = strtol(line + 14, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+/* Lock @pages pages at @mem (filled with @seed) and check counts and data. */
+static void check_huge_lock(struct __test_metadata *_metadata, int fd, char *mem,
+			    size_t pages, unsigned int seed)
+{
+	__u32 h, *counts = calloc(pages, sizeof(*counts));
+	__u64 *pfns = calloc(pages, sizeof(*pfns));
+	char *out = malloc(pages * PAGE_SZ);
+	struct mdlock_query q;
+	size_t i, contiguous = 0;
+
+	ASSERT_NE(NULL, counts);
+	ASSERT_NE(NULL, pfns);
+	ASSERT_NE(NULL, out);
+	ASSERT_EQ(0, mdl_create(fd, mem, pages * PAGE_SZ, &h));
+	ASSERT_EQ(0, mdl_lock(fd, h, MDLOCK_ACCESS_WRITE, 0, NULL));
+	ASSERT_EQ(0, mdl_query(fd, h, &q));
+	EXPECT_EQ(pages, q.pages);
+	EXPECT_EQ(pages, q.locked_pages);
+	EXPECT_EQ((long)(pages * PAGE_SZ / 1024), vmpin_kb());
+	ASSERT_EQ(0, mdl_pages(fd, h, 0, pages, counts, pfns));
+	EXPECT_EQ(pages, count_eq(counts, pages, 1));
+	if (has_cap(CAP_SYS_ADMIN)) {
+		/* One huge page: consecutive frames */
+		for (i = 1; i < pages; i++)
+			contiguous += pfns[i] == pfns[i - 1] + 1;
+		EXPECT_NE(0, pfns[0]);
+		EXPECT_EQ(pages - 1, contiguous);
+	}
+	ASSERT_EQ(0, mdl_range(fd, mem, pages, counts));
+	EXPECT_EQ(pages, count_eq(counts, pages, 1));
+	EXPECT_EQ(pages, mdl_stats(fd).file_locked_pages);
+
+	fill(out, pages * PAGE_SZ, seed + 1);
+	ASSERT_EQ(0, mdl_write(fd, h, PAGE_SZ, out + PAGE_SZ, (pages - 1) * PAGE_SZ, NULL));
+	EXPECT_TRUE(filled(mem, PAGE_SZ, seed));
+	EXPECT_EQ(0, memcmp(mem + PAGE_SZ, out + PAGE_SZ, (pages - 1) * PAGE_SZ));
+	memcpy(mem + pages * PAGE_SZ - 8, "hugetail", 8);
+	memset(out, 0, pages * PAGE_SZ);
+	ASSERT_EQ(0, mdl_read(fd, h, 0, out, pages * PAGE_SZ, NULL));
+	EXPECT_TRUE(filled(out, PAGE_SZ, seed));
+	EXPECT_EQ(0, memcmp(out + PAGE_SZ, mem + PAGE_SZ, (pages - 1) * PAGE_SZ));
+	EXPECT_EQ(0, memcmp(out + pages * PAGE_SZ - 8, "hugetail", 8));
+
+	ASSERT_EQ(0, mdl_unlock(fd, h, NULL));
+	ASSERT_EQ(0, mdl_range(fd, mem, pages, counts));
+	EXPECT_EQ(pages, count_eq(counts, pages, 0));
+	EXPECT_EQ(0, vmpin_kb());
+	EXPECT_EQ(0, mdl_free(fd, h, NULL));
+	free(counts);
+	free(pfns);
+	free(out);
+}
+
+#define HPAGE_SZ (2UL << 20)
+
+/* A buffer backed by a transparent huge page */
+TEST_F(mdl, thp_buffer)
+{
+	char mode[128] = "";
+	char *raw, *mem;
+	long huge;
+	FILE *f;
+
+	f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	if (!f)
+		SKIP(return, "no transparent huge pages");
+	if (!fgets(mode, sizeof(mode), f))
+		mode[0] = '\0';
+	fclose(f);
+	if (strstr(mode, "[never]"))
+		SKIP(return, "transparent huge pages are off: %s", mode);
+	raw = mmap(NULL, 2 * HPAGE_SZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	mem = (char *)(((unsigned long)raw + HPAGE_SZ - 1) & ~(HPAGE_SZ - 1));
+	ASSERT_EQ(0, madvise(mem, HPAGE_SZ, MADV_HUGEPAGE));
+	fill(mem, HPAGE_SZ, 11);
+	huge = anon_huge_kb(mem);
+	if (huge < (long)(HPAGE_SZ / 1024)) {
+		munmap(raw, 2 * HPAGE_SZ);
+		SKIP(return, "no huge page was given (AnonHugePages %ld kB)", huge);
+	}
+	check_huge_lock(_metadata, self->fd, mem, HPAGE_SZ / PAGE_SZ, 11);
+	/* Still one huge page */
+	EXPECT_LE((long)(HPAGE_SZ / 1024), anon_huge_kb(mem));
+	munmap(raw, 2 * HPAGE_SZ);
+}
+
+/* A buffer backed by a hugetlbfs page (MAP_HUGETLB) */
+TEST_F(mdl, hugetlb_buffer)
+{
+	long hsize = file_value("/proc/meminfo", "Hugepagesize");
+	long free_pages = file_value("/proc/meminfo", "HugePages_Free");
+	char *mem;
+
+	if (hsize != (long)(HPAGE_SZ / 1024))
+		SKIP(return, "no 2 MiB hugetlb pages (Hugepagesize %ld kB)", hsize);
+	if (free_pages < 1 && geteuid() == 0) {
+		write_file("/proc/sys/vm/nr_hugepages", "8");
+		free_pages = file_value("/proc/meminfo", "HugePages_Free");
+	}
+	if (free_pages < 1)
+		SKIP(return, "no free hugetlb page (HugePages_Free %ld)", free_pages);
+	mem = mmap(NULL, HPAGE_SZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (mem == MAP_FAILED)
+		SKIP(return, "mmap(MAP_HUGETLB): %s", strerror(errno));
+	fill(mem, HPAGE_SZ, 21);
+	check_huge_lock(_metadata, self->fd, mem, HPAGE_SZ / PAGE_SZ, 21);
+	munmap(mem, HPAGE_SZ);
+}
+
+/* ---- A shared file mapping */
+
+/* Bytes written through a write lock of a MAP_SHARED file reach the file. */
+TEST_F(mdl, shared_file_write_reaches_file)
+{
+	char path[] = "/tmp/mdlock_test.XXXXXX";
+	size_t len = 4 * PAGE_SZ;
+	char *map, *data = malloc(len), *back = malloc(len);
+	__u32 h, counts[4];
+	int ffd;
+
+	ASSERT_NE(NULL, data);
+	ASSERT_NE(NULL, back);
+	ffd = mkstemp(path);
+	ASSERT_LE(0, ffd) TH_LOG("mkstemp %s: %s", path, strerror(errno));
+	unlink(path);
+	ASSERT_EQ(0, ftruncate(ffd, len));
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, ffd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	memset(map, 'f', len);
+
+	ASSERT_EQ(0, mdl_create(self->fd, map + 512, len - 1024, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 0, NULL));
+	ASSERT_EQ(0, mdl_pages(self->fd, h, 0, 4, counts, NULL));
+	EXPECT_EQ(4, count_eq(counts, 4, 1));
+	fill(data, len - 1024, 31);
+	ASSERT_EQ(0, mdl_write(self->fd, h, 0, data, len - 1024, NULL));
+	/* The mapping sees the bytes at once... */
+	EXPECT_EQ(0, memcmp(map + 512, data, len - 1024));
+	ASSERT_EQ(0, mdl_unlock(self->fd, h, NULL));
+	ASSERT_EQ(0, munmap(map, len));
+	/* ...and the file holds them after the unlock. */
+	ASSERT_EQ((ssize_t)len, pread(ffd, back, len, 0));
+	EXPECT_EQ(0, memcmp(back + 512, data, len - 1024));
+	EXPECT_EQ('f', back[511]);
+	EXPECT_EQ('f', back[len - 512]);
+	close(ffd);
+	free(data);
+	free(back);
+}
+
+/* ---- Threads racing on one handle */
+
+#define RACE_THREADS	4
+#define RACE_ITERS	200
+#define RACE_PAGES	4
+
+struct race {
+	int fd;
+	__u32 handle;
+	char *buf;
+	int locks;		/* successful locks */
+	int unlocks;		/* successful unlocks */
+	int unexpected;		/* results no interleaving explains */
+	char what[128];
+};
+
+struct racer {
+	struct race *race;
+	int id;
+};
+
+static void race_bad(struct race *r, const char *op, int err, __u32 status)
+{
+	if (__atomic_fetch_add(&r->unexpected, 1, __ATOMIC_SEQ_CST) == 0)
+		snprintf(r->what, sizeof(r->what), "%s: errno %d status 0x%x", op, err, status);
+}
+
+static void *racer_fn(void *arg)
+{
+	static const __u32 flags[RACE_THREADS] = { 0, MDLOCK_LOCK_PIN, MDLOCK_LOCK_GET, 0 };
+	struct racer *me = arg;
+	struct race *r = me->race;
+	__u32 counts[RACE_PAGES], status, i, k;
+	char out[64];
+	struct mdlock_query q;
+	int err;
+
+	for (i = 0; i < RACE_ITERS; i++) {
+		status = 0;
+		switch ((i + me->id) % 5) {
+		case 0:
+			err = mdl_lock(r->fd, r->handle, i & 1 ? MDLOCK_ACCESS_WRITE
+							       : MDLOCK_ACCESS_READ,
+				       flags[me->id], &status);
+			if (!err)
+				__atomic_fetch_add(&r->locks, 1, __ATOMIC_SEQ_CST);
+			else if (err != EINVAL || status != STATUS_INVALID_DEVICE_REQUEST)
+				race_bad(r, "lock", err, status);
+			break;
+		case 1:
+			err = mdl_unlock(r->fd, r->handle, &status);
+			if (!err)
+				__atomic_fetch_add(&r->unlocks, 1, __ATOMIC_SEQ_CST);
+			else if (err != EINVAL || status != STATUS_INVALID_DEVICE_REQUEST)
+				race_bad(r, "unlock", err, status);
+			break;
+		case 2:
+			err = mdl_query(r->fd, r->handle, &q);
+			if (err || q.byte_count != RACE_PAGES * PAGE_SZ || q.pages != RACE_PAGES ||
+			    (q.mdl_flags & ~(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION |
+					     MDL_MAPPED_TO_SYSTEM_VA)))
+				race_bad(r, "query", err, q.mdl_flags);
+			break;
+		case 3:
+			err = mdl_read(r->fd, r->handle, me->id * 100, out, sizeof(out), &status);
+			if (!err && memcmp(out, r->buf + me->id * 100, sizeof(out)))
+				race_bad(r, "read data", 0, 0);
+			else if (err && (err != EINVAL || status != STATUS_INVALID_DEVICE_REQUEST))
+				race_bad(r, "read", err, status);
+			break;
+		default:
+			err = mdl_pages(r->fd, r->handle, 0, RACE_PAGES, counts, NULL);
+			for (k = 0; !err && k < RACE_PAGES; k++)
+				if (counts[k] > 1)
+					err = -1;
+			if (err)
+				race_bad(r, "pages", err, 0);
+			break;
+		}
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(mdl, threads_race_on_one_handle, 300)
+{
+	struct racer racers[RACE_THREADS];
+	pthread_t threads[RACE_THREADS];
+	struct race r = { .fd = self->fd, .buf = self->buf };
+	struct mdlock_query q;
+	__u32 counts[RACE_PAGES];
+	int i, held;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, RACE_PAGES * PAGE_SZ, &r.handle));
+	for (i = 0; i < RACE_THREADS; i++) {
+		racers[i].race = &r;
+		racers[i].id = i;
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, racer_fn, &racers[i]));
+	}
+	for (i = 0; i < RACE_THREADS; i++)
+		ASSERT_EQ(0, pthread_join(threads[i], NULL));
+	EXPECT_EQ(0, r.unexpected) TH_LOG("first: %s", r.what);
+	TH_LOG("%d locks, %d unlocks succeeded", r.locks, r.unlocks);
+
+	ASSERT_EQ(0, mdl_query(self->fd, r.handle, &q));
+	held = r.locks - r.unlocks;
+	EXPECT_TRUE(held == 0 || held == 1) TH_LOG("%d locks held", held);
+	EXPECT_EQ(held == 1, !!(q.mdl_flags & MDL_PAGES_LOCKED));
+	EXPECT_EQ(held * RACE_PAGES, (int)q.locked_pages);
+	EXPECT_EQ(held * RACE_PAGES * (long)PAGE_SZ / 1024, vmpin_kb());
+	if (q.mdl_flags & MDL_PAGES_LOCKED)
+		EXPECT_EQ(0, mdl_unlock(self->fd, r.handle, NULL));
+	ASSERT_EQ(0, mdl_query(self->fd, r.handle, &q));
+	EXPECT_EQ(0, q.mdl_flags);
+	EXPECT_EQ(0, q.locked_pages);
+	ASSERT_EQ(0, mdl_range(self->fd, self->buf, RACE_PAGES, counts));
+	EXPECT_EQ(RACE_PAGES, count_eq(counts, RACE_PAGES, 0));
+	EXPECT_EQ(0, mdl_stats(self->fd).file_locked_mdls);
+	EXPECT_EQ(0, mdl_stats(self->fd).file_locked_pages);
+	EXPECT_EQ(0, vmpin_kb());
+	EXPECT_EQ(0, mdl_free(self->fd, r.handle, NULL));
+	EXPECT_TRUE(filled(self->buf, self->len, 1));
+}
+
+/* ---- Each access and backend through a whole lock cycle */
+
+FIXTURE(lockmode) {
+	int fd;
+	char *buf;
+};
+
+FIXTURE_VARIANT(lockmode) {
+	__u32 access;
+	__u32 flags;
+	bool write;
+};
+
+FIXTURE_VARIANT_ADD(lockmode, read_default) {
+	.access = MDLOCK_ACCESS_READ, .flags = 0, .write = false,
+};
+
+FIXTURE_VARIANT_ADD(lockmode, read_pin) {
+	.access = MDLOCK_ACCESS_READ, .flags = MDLOCK_LOCK_PIN, .write = false,
+};
+
+FIXTURE_VARIANT_ADD(lockmode, read_get) {
+	.access = MDLOCK_ACCESS_READ, .flags = MDLOCK_LOCK_GET, .write = false,
+};
+
+FIXTURE_VARIANT_ADD(lockmode, write_default) {
+	.access = MDLOCK_ACCESS_WRITE, .flags = 0, .write = true,
+};
+
+FIXTURE_VARIANT_ADD(lockmode, write_pin) {
+	.access = MDLOCK_ACCESS_WRITE, .flags = MDLOCK_LOCK_PIN, .write = true,
+};
+
+FIXTURE_VARIANT_ADD(lockmode, write_get) {
+	.access = MDLOCK_ACCESS_WRITE, .flags = MDLOCK_LOCK_GET, .write = true,
+};
+
+FIXTURE_VARIANT_ADD(lockmode, modify_default) {
+	.access = MDLOCK_ACCESS_MODIFY, .flags = 0, .write = true,
+};
+
+FIXTURE_VARIANT_ADD(lockmode, modify_pin) {
+	.access = MDLOCK_ACCESS_MODIFY, .flags = MDLOCK_LOCK_PIN, .write = true,
+};
+
+FIXTURE_VARIANT_ADD(lockmode, modify_get) {
+	.access = MDLOCK_ACCESS_MODIFY, .flags = MDLOCK_LOCK_GET, .write = true,
+};
+
+FIXTURE_SETUP(lockmode)
+{
+	self->fd = open(MDLOCK_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", MDLOCK_DEV, strerror(errno));
+	self->buf = map_pages(BUF_PAGES, 2);
+	ASSERT_NE(NULL, self->buf);
+}
+
+FIXTURE_TEARDOWN(lockmode)
+{
+	close(self->fd);
+	if (self->buf)
+		munmap(self->buf, BUF_PAGES * PAGE_SZ);
+}
+
+/* Lock, look, unlock: flags, counts, accounting, for this access and backend. */
+TEST_F(lockmode, lock_unlock_cycle)
+{
+	char *start = self->buf + PAGE_SZ + 100;
+	__u32 h, status = ~0U, counts[BUF_PAGES];
+	__u32 want = MDL_PAGES_LOCKED | (variant->write ? MDL_WRITE_OPERATION : 0);
+	long start_pin = vmpin_kb();
+	struct mdlock_query q;
+	int round;
+
+	ASSERT_EQ(0, mdl_create(self->fd, start, 3 * PAGE_SZ, &h));
+	for (round = 0; round < 2; round++) {
+		ASSERT_EQ(0, mdl_lock(self->fd, h, variant->access, variant->flags, &status));
+		EXPECT_EQ(STATUS_SUCCESS, status);
+		ASSERT_EQ(0, mdl_query(self->fd, h, &q));
+		EXPECT_EQ(want, q.mdl_flags);
+		EXPECT_EQ(4, q.pages);
+		EXPECT_EQ(4, q.locked_pages);
+		EXPECT_EQ(start_pin + 4 * (long)PAGE_SZ / 1024, vmpin_kb());
+		ASSERT_EQ(0, mdl_pages(self->fd, h, 0, 4, counts, NULL));
+		EXPECT_EQ(4, count_eq(counts, 4, 1));
+		ASSERT_EQ(0, mdl_range(self->fd, self->buf, BUF_PAGES, counts));
+		EXPECT_EQ(0, counts[0]);
+		EXPECT_EQ(1, counts[1]);
+		EXPECT_EQ(1, counts[4]);
+		EXPECT_EQ(0, counts[5]);
+		EXPECT_EQ(1, mdl_stats(self->fd).file_locked_mdls);
+		EXPECT_EQ(4, mdl_stats(self->fd).file_locked_pages);
+
+		status = ~0U;
+		ASSERT_EQ(0, mdl_unlock(self->fd, h, &status));
+		EXPECT_EQ(STATUS_SUCCESS, status);
+		ASSERT_EQ(0, mdl_query(self->fd, h, &q));
+		EXPECT_EQ(0, q.mdl_flags);
+		EXPECT_EQ(0, q.locked_pages);
+		EXPECT_EQ(start_pin, vmpin_kb());
+		ASSERT_EQ(0, mdl_range(self->fd, self->buf, BUF_PAGES, counts));
+		EXPECT_EQ(BUF_PAGES, count_eq(counts, BUF_PAGES, 0));
+		EXPECT_EQ(0, mdl_stats(self->fd).file_locked_pages);
+	}
+	EXPECT_TRUE(filled(self->buf, BUF_PAGES * PAGE_SZ, 2));
+}
+
+/* Reading through any lock; writing only through a write or modify lock. */
+TEST_F(lockmode, read_write_through_lock)
+{
+	char *start = self->buf + 2 * PAGE_SZ + 1;
+	size_t len = 2 * PAGE_SZ;
+	char *out = malloc(len), in[100];
+	__u32 h, status = ~0U;
+	int err;
+
+	ASSERT_NE(NULL, out);
+	ASSERT_EQ(0, mdl_create(self->fd, start, len, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, variant->access, variant->flags, NULL));
+	memset(in, 'w', sizeof(in));
+	status = ~0U;
+	err = mdl_write(self->fd, h, PAGE_SZ - 50, in, sizeof(in), &status);
+	if (variant->write) {
+		EXPECT_EQ(0, err);
+		EXPECT_EQ(STATUS_SUCCESS, status);
+		EXPECT_EQ(0, memcmp(start + PAGE_SZ - 50, in, sizeof(in)));
+	} else {
+		EXPECT_EQ(EACCES, err);
+		EXPECT_EQ(STATUS_ACCESS_VIOLATION, status);
+		EXPECT_NE(0, memcmp(start + PAGE_SZ - 50, in, sizeof(in)));
+	}
+
+	status = ~0U;
+	ASSERT_EQ(0, mdl_read(self->fd, h, 0, out, len, &status));
+	EXPECT_EQ(STATUS_SUCCESS, status);
+	EXPECT_EQ(0, memcmp(out, start, len));
+	start[len - 1] = 'x';
+	ASSERT_EQ(0, mdl_read(self->fd, h, len - 1, out, 1, NULL));
+	EXPECT_EQ('x', out[0]);
+	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
+	/* After the unlock the bytes are the process's as before. */
+	EXPECT_EQ('x', start[len - 1]);
+	EXPECT_EQ(variant->write, start[PAGE_SZ] == 'w');
+	free(out);
+}
+
+/*
+ * ---- The system address made by a read, then written through
+ *
+ * Runs after the others: should the driver fault here, the whole guest
+ * stops (oops=panic), and every other test has reported first.
+ */
+
+FIXTURE(sysaddr) {
+	int fd;
+	char *buf;
+};
+
+FIXTURE_SETUP(sysaddr)
+{
+	self->fd = open(MDLOCK_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", MDLOCK_DEV, strerror(errno));
+	self->buf = map_pages(4, 4);
+	ASSERT_NE(NULL, self->buf);
+}
+
+FIXTURE_TEARDOWN(sysaddr)
+{
+	close(self->fd);
+	if (self->buf)
+		munmap(self->buf, 4 * PAGE_SZ);
+}
+
+/*
+ * A write lock read through first, then written through: the mapping the
+ * read made must not keep the write from landing (nor fault).
+ */
+TEST_F(sysaddr, write_after_read_of_write_lock)
+{
+	__u32 h, part, status = ~0U;
+	char out[16];
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 4 * PAGE_SZ, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 0, NULL));
+	ASSERT_EQ(0, mdl_read(self->fd, h, 0, out, sizeof(out), NULL));
+	EXPECT_TRUE(filled(out, sizeof(out), 4));
+	EXPECT_EQ(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION | MDL_MAPPED_TO_SYSTEM_VA,
+		  mdl_flags(self->fd, h));
+	TH_LOG("writing through the mapping a read made");
+	EXPECT_EQ(0, mdl_write(self->fd, h, PAGE_SZ, "after read", 10, &status));
+	EXPECT_EQ(STATUS_SUCCESS, status);
+	EXPECT_EQ(0, memcmp(self->buf + PAGE_SZ, "after read", 10));
+	/* A partial MDL inherits the source's mapping: the same through it */
+	ASSERT_EQ(0, mdl_partial(self->fd, h, self->buf + 2 * PAGE_SZ, 0, &part, NULL));
+	EXPECT_EQ(0, mdl_write(self->fd, part, 1, "partial", 7, NULL));
+	EXPECT_EQ(0, memcmp(self->buf + 2 * PAGE_SZ + 1, "partial", 7));
+	EXPECT_EQ(0, mdl_free(self->fd, part, NULL));
+	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
+}
+
+/* ---- Last: the whole run left nothing behind */
+
+FIXTURE(final) {
+	int fd;
+};
+
+FIXTURE_SETUP(final)
+{
+	self->fd = open(MDLOCK_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", MDLOCK_DEV, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(final)
+{
+	close(self->fd);
+}
+
+/* Every test's file is closed: no MDL, no lock is left module-wide. */
+TEST_F(final, module_holds_nothing)
+{
+	struct mdlock_stats base = { 0 };
+
+	EXPECT_TRUE(stats_back_to(self->fd, &base, 2000)) {
+		struct mdlock_stats st = mdl_stats(self->fd);
+
+		TH_LOG("mdls %llu locked_mdls %llu locked_pages %llu",
+		       st.mdls, st.locked_mdls, st.locked_pages);
+	}
+}
+
+/* Every FOLL_PIN taken was released, and debugfs agrees nothing is locked. */
+TEST_F(final, pins_balanced)
+{
+	long acquired, released, locked;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root (stat_refresh, debugfs)");
+	ASSERT_EQ(0, write_file("/proc/sys/vm/stat_refresh", "1"));
+	acquired = file_value("/proc/vmstat", "nr_foll_pin_acquired");
+	released = file_value("/proc/vmstat", "nr_foll_pin_released");
+	ASSERT_LE(0, acquired);
+	ASSERT_LE(0, released);
+	EXPECT_EQ(acquired, released);
+	TH_LOG("nr_foll_pin_acquired %ld, released %ld", acquired, released);
+	locked = debugfs_locked_pages();
+	ASSERT_LE(0, locked) TH_LOG("%s not readable", MDLOCK_DEBUGFS_STATS);
+	EXPECT_EQ(0, locked);
+	EXPECT_EQ(0, file_value(MDLOCK_DEBUGFS_STATS, "locked_mdls"));
 }
 
 TEST_HARNESS_MAIN
