@@ -10,7 +10,7 @@
 #       6.12 guests;
 #   (d) every guest log scanned for BUG, WARNING, KASAN, lockdep, kmemleak
 #       and Call Trace reports.
-# It ends with one line "N passed, N failed" over every KUnit case,
+# It ends with one line "N passed, N failed, N skipped" over every KUnit case,
 # selftest and check, and fails if anything failed or did not run.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -26,6 +26,8 @@ record() {
 	printf '%s %s\n' "$1" "$2" >>"$results"
 	if [ "$1" = ok ]; then
 		printf 'PASS: %s\n' "$2"
+	elif [ "$1" = skip ]; then
+		printf 'SKIP: %s\n' "$2"
 	else
 		printf 'FAIL: %s%s\n' "$2" "${3:+: $3}"
 	fi
@@ -98,6 +100,7 @@ selftest_results() {
 		n=0
 		while IFS= read -r line; do
 			case "$line" in
+			"ok "*"# SKIP"*) n=$((n + 1)); record skip "$guest $prog ${line#ok }" ;;
 			"ok "*) n=$((n + 1)); record ok "$guest $prog ${line#ok }" ;;
 			"not ok "*) n=$((n + 1)); record fail "$guest $prog ${line#not ok }" ;;
 			esac
@@ -130,7 +133,7 @@ kunit_results() {
 	def walk(t, path):
 	    name = path + [t.get("name", "?")]
 	    for c in t.get("test_cases", []):
-	        print(("ok" if c["status"] in ("PASS", "SKIP") else "fail"),
+	        print(("ok" if c["status"] == "PASS" else "skip" if c["status"] == "SKIP" else "fail"),
 	              "kunit " + ".".join(name[1:] + [c["name"]]) + " " + c["status"])
 	    for g in t.get("sub_groups", []):
 	        walk(g, name)
@@ -184,7 +187,8 @@ done
 section "summary"
 npass=$(grep -c '^ok ' "$results")
 nfail=$(grep -c '^fail ' "$results")
+nskip=$(grep -c '^skip ' "$results")
 grep '^fail ' "$results" | sed 's/^fail /  failed: /'
 echo "make check took $(( $(date +%s) - t0 )) s"
-echo "$npass passed, $nfail failed"
+echo "$npass passed, $nfail failed, $nskip skipped"
 [ "$nfail" -eq 0 ] && [ "$npass" -gt 0 ]
