@@ -1232,17 +1232,11 @@ unsigned long mdl_core_locked_mdls(void)
 unsigned long mdlock_process_locked_pages(struct task_struct *process)
 {
 	struct task_struct *task = process ? process : current;
-	struct mdl_owner *owner;
-	unsigned long flags, n = 0;
-	struct mm_struct *mm;
+	unsigned long n = 0;
 
 	task_lock(task);
-	mm = task->mm;
-	spin_lock_irqsave(&owners_lock, flags);
-	owner = mm ? owner_find(mm) : NULL;
-	if (owner)
-		n = atomic_long_read(&owner->locked);
-	spin_unlock_irqrestore(&owners_lock, flags);
+	if (task->mm)
+		n = mdl_mm_locked_pages(task->mm);
 	task_unlock(task);
 	return n;
 }
@@ -1316,12 +1310,7 @@ void mdl_core_show_processes(struct seq_file *m)
 
 void mdl_core_show_stats(struct seq_file *m)
 {
-	unsigned long flags, locked_mdls;
-
-	spin_lock_irqsave(&registry_lock, flags);
-	locked_mdls = registry_count;
-	spin_unlock_irqrestore(&registry_lock, flags);
-	seq_printf(m, "locked_mdls %lu\n", locked_mdls);
+	seq_printf(m, "locked_mdls %lu\n", mdl_core_locked_mdls());
 	seq_printf(m, "locked_pages %ld\n", atomic_long_read(&total_locked));
 	seq_printf(m, "page_lock_limit %lu\n", READ_ONCE(page_lock_limit));
 	seq_printf(m, "deferred_releases_pending %ld\n", atomic_long_read(&deferred_pending));
