@@ -7,16 +7,21 @@
 # build modules against, KREL: its release, KSRC: full source, if any).
 #
 #   debug       Linux 6.12 from Debian's linux-source-6.12, configured from
-#               scripts/debug.config on allnoconfig, built once into
-#               $MDLOCK_CACHE keyed on the source version and the fragment.
+#               scripts/kconfig/base.config and debug.config on allnoconfig
+#               (PREEMPT, KASAN, lockdep, kmemleak, ...), built once into
+#               $MDLOCK_CACHE keyed on the source version and the fragments.
+#   lean        the same source with base.config and lean.config:
+#               PREEMPT_NONE without PREEMPT_DYNAMIC or PREEMPT_COUNT, no
+#               debug checkers; KUnit and GUP_TEST (the benchmark kernel).
 #   stock-6.1   Debian's newest stock 6.1 kernel (linux-image-6.1.*-amd64)
 #   stock-6.12  Debian's newest stock 6.12 kernel (linux-image-6.12.*-amd64)
+#   rt          Debian's newest PREEMPT_RT 6.12 kernel (linux-image-6.12.*-rt-amd64)
 #               vmlinuz and linux-headers-<release> unpacked from the
 #               packages into the cache (never installed on the host).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-name=${1:?usage: guest-kernel.sh debug|stock-6.1|stock-6.12}
+name=${1:?usage: guest-kernel.sh debug|lean|stock-6.1|stock-6.12|rt}
 mkdir -p "$MDLOCK_CACHE"
 # One builder at a time per kernel (parallel runs wait here).
 if [ "$name" != source ]; then
@@ -42,43 +47,45 @@ kernel_source() {
 	echo "$dir/linux-source-6.12"
 }
 
-debug_kernel() {
-	local src ver key out frag=$MDLOCK_TOP/scripts/debug.config line opt val
+# built_kernel NAME: the kernel of base.config + NAME.config, built once.
+built_kernel() {
+	local kind=$1 src ver key out line opt val
+	local base=$MDLOCK_TOP/scripts/kconfig/base.config frag=$MDLOCK_TOP/scripts/kconfig/$1.config
 	src=$(kernel_source)
 	ver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
-	key=$({ echo "$ver"; cat "$frag"; } | sha256sum | cut -c1-12)
-	out=$MDLOCK_CACHE/debug-$key
+	key=$({ echo "$ver"; cat "$base" "$frag"; } | sha256sum | cut -c1-12)
+	out=$MDLOCK_CACHE/$kind-$key
 	if [ ! -f "$out/.mdlock-built" ]; then
-		log "building the debug guest kernel ($ver, config $key) in $out"
-		log "this takes about 8 minutes on 2 cores; it is cached for later runs"
+		log "building the $kind guest kernel ($ver, config $key) in $out"
+		log "this takes 4-8 minutes on 2 cores; it is cached for later runs"
 		rm -rf "$out"
 		mkdir -p "$out"
-		(cd "$src" && ARCH=x86_64 scripts/kconfig/merge_config.sh -n -O "$out" "$frag") \
+		(cd "$src" && ARCH=x86_64 scripts/kconfig/merge_config.sh -n -O "$out" "$base" "$frag") \
 			>"$out/config.log" 2>&1 || { cat "$out/config.log" >&2; die "kernel configuration failed"; }
-		# Every option the fragment asks for must have landed.
+		# Every option the fragments ask for must have landed.
 		while IFS= read -r line; do
 			case "$line" in CONFIG_*=*) ;; *) continue ;; esac
 			opt=${line%%=*}
 			val=${line#*=}
 			if [ "$val" = n ]; then
-				! grep -q "^$opt=" "$out/.config" || die "debug.config: $opt=n did not hold"
+				! grep -q "^$opt=" "$out/.config" || die "$kind config: $opt=n did not hold"
 			else
 				grep -qx "$opt=$val" "$out/.config" ||
-					die "debug.config: $opt=$val did not hold (dependency missing?)"
+					die "$kind config: $opt=$val did not hold (dependency missing?)"
 			fi
-		done <"$frag"
-		with_heartbeat "$out/build.log" "debug kernel build" \
+		done < <(cat "$base" "$frag")
+		with_heartbeat "$out/build.log" "$kind kernel build" \
 			make -C "$src" O="$out" ARCH=x86_64 -j"$(( $(nproc) + 1 ))" bzImage modules ||
-			{ tail -n 40 "$out/build.log" >&2; die "debug kernel build failed; log: $out/build.log"; }
+			{ tail -n 40 "$out/build.log" >&2; die "$kind kernel build failed; log: $out/build.log"; }
 		touch "$out/.mdlock-built"
 	fi
-	cat >"$MDLOCK_CACHE/debug.env" <<-ENV
+	cat >"$MDLOCK_CACHE/$kind.env" <<-ENV
 	KIMAGE=$out/arch/x86/boot/bzImage
 	KDIR=$out
 	KSRC=$src
 	KREL=$(cat "$out/include/config/kernel.release")
 	ENV
-	echo "$MDLOCK_CACHE/debug.env"
+	echo "$MDLOCK_CACHE/$kind.env"
 }
 
 # Newest linux-image-<series>* for amd64 that has matching headers.
@@ -87,10 +94,11 @@ newest_stock_release() {
 	case "$series" in
 	6.1) re='^linux-image-6\.1\.0-[0-9]+-amd64$' ;;
 	6.12) re='^linux-image-6\.12\.[0-9]+(\+deb[0-9]+)?-amd64$' ;;
+	rt) re='^linux-image-6\.12\.[0-9]+(\+deb[0-9]+)?-rt-amd64$' ;;
 	*) die "unknown stock series $series" ;;
 	esac
 	apt_lists_ready
-	for rel in $(apt-cache pkgnames linux-image-"$series" | grep -E "$re" |
+	for rel in $(apt-cache pkgnames linux-image-"${series/rt/6.12}" | grep -E "$re" |
 			sed 's/^linux-image-//' | sort -V -r); do
 		if apt-cache show "linux-headers-$rel" >/dev/null 2>&1; then
 			echo "$rel"
@@ -120,7 +128,7 @@ unpack_headers() {
 }
 
 stock_kernel() {
-	local series=$1 rel dir deb
+	local series=$1 envname=$2 rel dir deb
 	rel=$(newest_stock_release "$series")
 	dir=$MDLOCK_CACHE/stock/$rel
 	if [ ! -f "$dir/.mdlock-extracted" ]; then
@@ -138,19 +146,20 @@ stock_kernel() {
 		touch "$dir/.mdlock-extracted"
 	fi
 	[ -f "$dir/root/boot/vmlinuz-$rel" ] || die "no vmlinuz-$rel in the package"
-	cat >"$MDLOCK_CACHE/stock-$series.env" <<-ENV
+	cat >"$MDLOCK_CACHE/$envname.env" <<-ENV
 	KIMAGE=$dir/root/boot/vmlinuz-$rel
 	KDIR=$dir/root/usr/src/linux-headers-$rel
 	KSRC=
 	KREL=$rel
 	ENV
-	echo "$MDLOCK_CACHE/stock-$series.env"
+	echo "$MDLOCK_CACHE/$envname.env"
 }
 
 case "$name" in
 source) kernel_source ;;
-debug) debug_kernel ;;
-stock-6.1) stock_kernel 6.1 ;;
-stock-6.12) stock_kernel 6.12 ;;
-*) die "unknown guest kernel '$name' (debug, stock-6.1, stock-6.12)" ;;
+debug | lean) built_kernel "$name" ;;
+stock-6.1) stock_kernel 6.1 stock-6.1 ;;
+stock-6.12) stock_kernel 6.12 stock-6.12 ;;
+rt) stock_kernel rt rt ;;
+*) die "unknown guest kernel '$name' (debug, lean, stock-6.1, stock-6.12, rt)" ;;
 esac

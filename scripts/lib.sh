@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Shared helpers for mdlock's scripts: cache location, logging, packages.
 # Sourced, not run.
 
@@ -11,10 +12,11 @@ log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'mdlock: error: %s\n' "$*" >&2; exit 1; }
 
 # Debian packages every target needs (the kernel source, a kernel build
-# toolchain, QEMU, busybox for the initramfs, sparse for the static checks).
+# toolchain, QEMU, busybox for the initramfs, sparse for the static checks,
+# e2fsprogs for the guests' ext4 disk).
 MDLOCK_BASE_PKGS="linux-source-6.12 gcc make bc bison flex libelf-dev
  libssl-dev cpio xz-utils python3 perl qemu-system-x86 busybox-static
- sparse kmod libc6-dev dwarves"
+ sparse kmod libc6-dev dwarves e2fsprogs"
 
 pkg_installed() {
 	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'
