@@ -784,19 +784,36 @@ static void kernel_mode_lock_under_preempt_disable(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(pfn), 0U);
 }
 
+enum lk_atomic { LK_PREEMPT_OFF, LK_BH_OFF, LK_IRQS_OFF };
+
 /* User memory where sleeping is not allowed: refused, bug check 0xA. */
-static void user_lock_under_preempt_disable_is_refused(struct kunit *test)
+static void lk_user_lock_atomic_is_refused(struct kunit *test, enum lk_atomic how)
 {
 	unsigned long uaddr = lk_filled_buf(test, 2, 0xd0);
 	unsigned long pfn0 = lk_user_pfn(test, uaddr, false);
 	PMDL mdl = mdlt_alloc(test, uaddr, 2 * PAGE_SIZE);
 	struct lk_snap snap;
+	unsigned long flags;
 	NTSTATUS status;
 
 	lk_snapshot(test, mdl, &snap);
-	preempt_disable();
-	status = MmProbeAndLockPages(mdl, UserMode, IoReadAccess);
-	preempt_enable();
+	switch (how) {
+	case LK_PREEMPT_OFF:
+		preempt_disable();
+		status = MmProbeAndLockPages(mdl, UserMode, IoReadAccess);
+		preempt_enable();
+		break;
+	case LK_BH_OFF:
+		local_bh_disable();
+		status = MmProbeAndLockPages(mdl, UserMode, IoReadAccess);
+		local_bh_enable();
+		break;
+	default:
+		local_irq_save(flags);
+		status = MmProbeAndLockPages(mdl, UserMode, IoReadAccess);
+		local_irq_restore(flags);
+		break;
+	}
 
 	LK_EXPECT_STATUS(test, status, STATUS_INVALID_DEVICE_REQUEST);
 	MDLT_EXPECT_BUGCHECK(test, snap.bugchecks, 0xA, uaddr);
@@ -804,6 +821,28 @@ static void user_lock_under_preempt_disable_is_refused(struct kunit *test)
 	lk_expect_unchanged(test, mdl, &snap);
 	KUNIT_EXPECT_FALSE(test, mdlt_pfn_pinned(pfn0));
 	KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(pfn0), 0U);
+}
+
+/*
+ * preempt_disable() (and a spinlock) is visible only with PREEMPT_COUNT: a
+ * PREEMPT_NONE kernel without it cannot tell, and the lock would go ahead.
+ */
+static void user_lock_under_preempt_disable_is_refused(struct kunit *test)
+{
+	if (!IS_ENABLED(CONFIG_PREEMPT_COUNT))
+		kunit_skip(test, "no PREEMPT_COUNT: preempt_disable() cannot be seen");
+	lk_user_lock_atomic_is_refused(test, LK_PREEMPT_OFF);
+}
+
+/* Softirqs and interrupts off are visible on every kernel. */
+static void user_lock_with_bh_disabled_is_refused(struct kunit *test)
+{
+	lk_user_lock_atomic_is_refused(test, LK_BH_OFF);
+}
+
+static void user_lock_with_irqs_disabled_is_refused(struct kunit *test)
+{
+	lk_user_lock_atomic_is_refused(test, LK_IRQS_OFF);
 }
 
 /* ---- Counts and the module-wide cap */
@@ -991,6 +1030,8 @@ static struct kunit_case mdlock_lock_cases[] = {
 	KUNIT_CASE(kernel_mode_alloc_pages_takes_a_reference),
 	KUNIT_CASE(kernel_mode_lock_under_preempt_disable),
 	KUNIT_CASE(user_lock_under_preempt_disable_is_refused),
+	KUNIT_CASE(user_lock_with_bh_disabled_is_refused),
+	KUNIT_CASE(user_lock_with_irqs_disabled_is_refused),
 	KUNIT_CASE(user_locks_count_per_process_and_in_total),
 	KUNIT_CASE(lock_limit_refuses_with_working_set_quota),
 	KUNIT_CASE(write_lock_marks_frames_dirty_on_unlock),

@@ -834,9 +834,10 @@ static void user_lock_in_atomic_is_irql_not_less_or_equal(struct kunit *test)
 
 	rules_user_pfns(test, uaddr, 2, pfn);
 	rules_save(&s, mdl, pfn, 2, false);
-	preempt_disable();
+	/* Softirqs off: atomic on every kernel, PREEMPT_COUNT or not. */
+	local_bh_disable();
 	status = MmProbeAndLockPages(mdl, UserMode, IoReadAccess);
-	preempt_enable();
+	local_bh_enable();
 	RULES_EXPECT_STATUS(test, status, STATUS_INVALID_DEVICE_REQUEST);
 	MDLT_EXPECT_BUGCHECK(test, s.bugchecks, 0xA, uaddr + 0x44);
 	rules_expect_same(test, &s, mdl);

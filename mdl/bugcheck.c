@@ -8,6 +8,7 @@
 
 #include <linux/export.h>
 #include <linux/kernel.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -31,8 +32,11 @@ static const struct {
 	{ BC_INVALID_MDL_RANGE, "INVALID_MDL_RANGE" },
 };
 
-/* bugcheck_lock protects last and seq; it is taken from any context. */
-static DEFINE_SPINLOCK(bugcheck_lock);
+/*
+ * bugcheck_lock protects last and seq.  It is taken from any context, hard
+ * interrupts on PREEMPT_RT included, so it is a raw spinlock.
+ */
+static DEFINE_RAW_SPINLOCK(bugcheck_lock);
 static struct mdlock_bugcheck last;
 static u64 seq;
 
@@ -46,9 +50,24 @@ const char *mdl_bugcheck_name(u32 code)
 	return "UNKNOWN_BUGCHECK";
 }
 
+/*
+ * Print one parameter: raw, or hashed like %p if it is a kernel address or
+ * a PFN, or any value in the kernel's half of the address space (a caller
+ * may pass one in).
+ */
+static void bugcheck_param(char *buf, size_t len, u64 p, bool hide)
+{
+	if (hide || p >= TASK_SIZE_MAX)
+		snprintf(buf, len, "%p", (void *)(unsigned long)p);
+	else
+		snprintf(buf, len, "0x%llx", p);
+}
+
 /**
  * mdl_bugcheck() - report a broken Windows rule that mdlock refused
  * @code: the Windows bug-check code
+ * @hide: BCP_HIDE(i) for each parameter i that is a kernel address or a
+ *        frame number: logged hashed, never raw
  * @p1: first bug-check parameter
  * @p2: second
  * @p3: third
@@ -57,23 +76,25 @@ const char *mdl_bugcheck_name(u32 code)
  *
  * Context: Any context.
  */
-void mdl_bugcheck(u32 code, u64 p1, u64 p2, u64 p3, u64 p4, const char *what)
+void mdl_bugcheck(u32 code, u32 hide, u64 p1, u64 p2, u64 p3, u64 p4, const char *what)
 {
 	const char *name = mdl_bugcheck_name(code);
+	u64 p[4] = { p1, p2, p3, p4 };
+	char s[4][24];
 	unsigned long flags;
+	int i;
 
-	spin_lock_irqsave(&bugcheck_lock, flags);
+	raw_spin_lock_irqsave(&bugcheck_lock, flags);
 	last.code = code;
-	last.param[0] = p1;
-	last.param[1] = p2;
-	last.param[2] = p3;
-	last.param[3] = p4;
+	memcpy(last.param, p, sizeof(p));
 	last.name = name;
 	last.seq = ++seq;
-	spin_unlock_irqrestore(&bugcheck_lock, flags);
+	raw_spin_unlock_irqrestore(&bugcheck_lock, flags);
 
-	pr_err_ratelimited("refused: Windows bug check 0x%X %s (0x%llx, 0x%llx, 0x%llx, 0x%llx): %s\n",
-			   code, name, p1, p2, p3, p4, what);
+	for (i = 0; i < 4; i++)
+		bugcheck_param(s[i], sizeof(s[i]), p[i], hide & BIT(i));
+	pr_err_ratelimited("refused: Windows bug check 0x%X %s (%s, %s, %s, %s): %s\n",
+			   code, name, s[0], s[1], s[2], s[3], what);
 }
 
 /**
@@ -91,10 +112,10 @@ u64 mdlock_last_bugcheck(struct mdlock_bugcheck *out)
 	unsigned long flags;
 	u64 n;
 
-	spin_lock_irqsave(&bugcheck_lock, flags);
+	raw_spin_lock_irqsave(&bugcheck_lock, flags);
 	*out = last;
 	n = seq;
-	spin_unlock_irqrestore(&bugcheck_lock, flags);
+	raw_spin_unlock_irqrestore(&bugcheck_lock, flags);
 	return n;
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_last_bugcheck, MDLOCK);

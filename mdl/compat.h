@@ -29,4 +29,26 @@
 	get_user_pages_remote(mm, start, n, flags, pages, locked)
 #endif
 
+/*
+ * 6.5 also made GUP refuse a long-term writable pin of a shared file
+ * mapping that needs dirty tracking (ext4, xfs, ...; not shmem or
+ * hugetlbfs): commit "mm/gup: disallow FOLL_LONGTERM GUP-nonfast writing
+ * to file-backed mappings".  It shows in no header; the vmas change above
+ * came in the same release, so it stands for both.
+ */
+#ifndef MDL_GUP_REMOTE_HAS_VMAS
+#define MDL_GUP_REFUSES_LONGTERM_FILE_WRITE 1
+#else
+#define MDL_GUP_REFUSES_LONGTERM_FILE_WRITE 0
+#endif
+
+/*
+ * /dev/mdlock releases a process's MDLs when its address space ends, told
+ * by an mmu_notifier.  Every kernel mdlock supports has it (Debian's
+ * select it through KVM; the built guests' base.config too).
+ */
+#ifndef CONFIG_MMU_NOTIFIER
+#error "mdlock needs CONFIG_MMU_NOTIFIER (selected by KVM, among others)"
+#endif
+
 #endif /* _MDL_COMPAT_H */

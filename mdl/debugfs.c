@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * debugfs.c: /sys/kernel/debug/mdlock/
- *   frames     every locked frame: its lock count and the MDLs holding it
+ *   frames     every locked frame and its lock count
  *   processes  each process with locked pages: its locked-page count
  *   stats      locked MDLs and pages, the limit, deferred releases, bug checks
  */
@@ -35,21 +35,24 @@ static const struct file_operations name##_fops = {				\
 
 static int frames_show(struct seq_file *m, void *unused)
 {
-	mdl_counts_show(m, mdl_core_show_holders);
+	mdl_counts_show(m);
 	return 0;
 }
 MDL_SHOW_ATTRIBUTE(frames);
 
 static int processes_show(struct seq_file *m, void *unused)
 {
-	mdl_core_show_processes(m);
+	mdl_show_processes(m);
 	return 0;
 }
 MDL_SHOW_ATTRIBUTE(processes);
 
 static int stats_show(struct seq_file *m, void *unused)
 {
-	mdl_core_show_stats(m);
+	mdl_show_accounting(m);
+	seq_printf(m, "deferred_releases_pending %ld\n", mdl_deferred_pending());
+	seq_printf(m, "default_backend %s\n", mdl_default_is_get() ? "get" : "pin");
+	mdl_bugcheck_show(m);
 	return 0;
 }
 MDL_SHOW_ATTRIBUTE(stats);

@@ -1,16 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * internal.h: declarations shared between mdlock's source files.
+ *
+ *   wdm_mdl.c    allocation, initialisation, freeing and queries of MDLs
+ *   wdm_rules.c  every broken Windows rule, caught in mdl_rule_check()
+ *   account.c    locked pages per process and module-wide
+ *   wdm_lock.c   probe-and-lock, unlock and its deferred part, nonpaged
+ *                and partial MDLs (the lock order is written there)
+ *   wdm_map.c    system mappings
+ *   pfndb.c      the lock table: each frame's lock count
+ *   bugcheck.c   reports of refused rules
+ *   debugfs.c    /sys/kernel/debug/mdlock
+ *   wdm_dev.c    /dev/mdlock
  */
 #ifndef _MDL_INTERNAL_H
 #define _MDL_INTERNAL_H
 
 #include <linux/gfp.h>
+#include <linux/hardirq.h>
+#include <linux/irqflags.h>
 #include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/types.h>
 
 struct mdl;
+struct mdl_release;
+struct mm_struct;
 struct seq_file;
+struct task_struct;
 
 /* Windows bug-check codes mdlock reports (and refuses) instead of crashing */
 #define BC_IRQL_NOT_LESS_OR_EQUAL		0x0A
@@ -23,9 +40,53 @@ struct seq_file;
 #define BC_DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS	0xCB
 #define BC_INVALID_MDL_RANGE			0x12E
 
-void mdl_bugcheck(u32 code, u64 p1, u64 p2, u64 p3, u64 p4, const char *what);
+/*
+ * Which bug-check parameters are kernel addresses or frame numbers: the
+ * log shows those hashed (%p), never raw, since an unprivileged caller of
+ * /dev/mdlock can provoke a report.  The record that
+ * mdlock_last_bugcheck() returns to kernel callers keeps the raw values.
+ */
+#define BCP_HIDE(i)		BIT((i) - 1)
+
+void mdl_bugcheck(u32 code, u32 hide, u64 p1, u64 p2, u64 p3, u64 p4, const char *what);
 const char *mdl_bugcheck_name(u32 code);
 void mdl_bugcheck_show(struct seq_file *m);
+
+/*
+ * MDL_PRIVATE flags (struct mdl_private.flags): state Windows keeps
+ * elsewhere.
+ */
+#define MDLP_ALLOCATED		0x01	/* from mdlock_alloc(): ours to free */
+#define MDLP_PIN		0x02	/* user pages held with FOLL_PIN */
+#define MDLP_GET		0x04	/* user pages held with FOLL_GET */
+#define MDLP_KERNEL		0x08	/* kernel pages held with get_page() */
+#define MDLP_WAS_LOCKED		0x10	/* locked once, since unlocked */
+#define MDLP_FILE_PAGES		0x20	/* some locked page is not anonymous */
+#define MDLP_MAP_READONLY	0x40	/* a partial of a read lock: map read-only */
+#define MDLP_NOREF		0x80	/* kernel pages held without references */
+#define MDLP_HOLD_MASK		(MDLP_PIN | MDLP_GET | MDLP_KERNEL)
+
+/* wdm_rules.c: the one place that decides whether an operation is allowed */
+enum mdl_op {
+	OP_LOCK,
+	OP_LOCK_PROCESS,
+	OP_UNLOCK,
+	OP_MAP,
+	OP_MAP_AGAIN,		/* MmMapLockedPagesSpecifyCache, not the Safe macro */
+	OP_UNMAP,
+	OP_FREE,
+	OP_BUILD_NONPAGED,
+	OP_PARTIAL_SOURCE,
+	OP_PARTIAL_TARGET,
+};
+
+bool mdl_rule_check(struct mdl *mdl, enum mdl_op op);
+
+/* The Windows IRQL a Linux context stands for, in bug-check reports. */
+#define IRQL_PASSIVE_LEVEL	0
+#define IRQL_DISPATCH_LEVEL	2
+#define IRQL_DEVICE_LEVEL	12
+u64 mdl_irql(void);
 
 /*
  * The lock table (pfndb.c): for every frame, how many locked MDL entries
@@ -34,18 +95,36 @@ void mdl_bugcheck_show(struct seq_file *m);
 int mdl_counts_add(const unsigned long *pfns, unsigned long n, gfp_t gfp);
 void mdl_counts_sub(const unsigned long *pfns, unsigned long n);
 unsigned int mdl_count_read(unsigned long pfn);
-void mdl_counts_show(struct seq_file *m, void (*holders)(struct seq_file *m, unsigned long pfn));
+void mdl_counts_show(struct seq_file *m);
 void mdl_counts_exit(void);
 
-/* wdm_core.c: what debugfs shows and what module load and unload do */
-struct mm_struct;
+/* account.c: locked pages per process (one mm) and module-wide */
+struct mdl_owner;
+struct mdl_owner *mdl_owner_get(struct mm_struct *mm, struct task_struct *task);
+void mdl_owner_put(struct mdl_owner *owner);
+void mdl_owner_add(struct mdl_owner *owner, long pages);
+bool mdl_charge_pages(unsigned long n);
+void mdl_uncharge_pages(unsigned long n);
 unsigned long mdl_mm_locked_pages(struct mm_struct *mm);
 unsigned long mdl_core_locked_mdls(void);
-void mdl_core_show_holders(struct seq_file *m, unsigned long pfn);
-void mdl_core_show_processes(struct seq_file *m);
-void mdl_core_show_stats(struct seq_file *m);
-int mdl_core_init(void);
-void mdl_core_exit(void);
+void mdl_locked_mdls_add(long n);
+void mdl_show_processes(struct seq_file *m);
+void mdl_show_accounting(struct seq_file *m);
+int mdl_account_init(void);
+void mdl_account_exit(void);
+
+/* wdm_lock.c: the deferred part of releases (unlock, unmap, free) */
+struct mdl_release *mdl_release_alloc(unsigned long n, gfp_t gfp);
+void mdl_release_free(struct mdl_release *rel);
+void mdl_defer_unmap(void *mapping, struct mdl_release *rel);
+void mdl_defer_free(void *ptr);
+long mdl_deferred_pending(void);
+bool mdl_default_is_get(void);
+int mdl_lock_init(void);
+void mdl_lock_exit(void);
+
+/* wdm_map.c */
+void mdl_unmap_own(struct mdl *mdl);
 
 void mdl_debugfs_init(void);
 void mdl_debugfs_exit(void);
@@ -53,13 +132,35 @@ void mdl_debugfs_exit(void);
 int mdlock_dev_init(void);
 void mdlock_dev_exit(void);
 
-/*
- * Whether the caller may sleep: Windows' IRQL <= APC_LEVEL.  Every kernel
- * mdlock supports has PREEMPT_COUNT (PREEMPT or PREEMPT_DYNAMIC), so this
- * sees spinlocks and preempt_disable() as well as interrupts.
+/**
+ * mdl_can_sleep() - whether the caller may sleep: Windows' IRQL <= APC_LEVEL
+ *
+ * What a kernel can tell depends on its configuration:
+ *
+ * - Hard and soft interrupt context, NMI, a bottom-half-disabled section
+ *   and disabled interrupts are visible on every kernel: the interrupt
+ *   bits of preempt_count are kept whatever the preemption model.
+ * - Spinlocks and preempt_disable() are visible only with PREEMPT_COUNT
+ *   (PREEMPT, PREEMPT_DYNAMIC, PREEMPT_RT, or DEBUG_ATOMIC_SLEEP).  On a
+ *   PREEMPT_NONE or PREEMPT_VOLUNTARY kernel without it, preemptible() is
+ *   always false, so it cannot be the test: there a caller holding a
+ *   spinlock is not seen, exactly as Windows trusts a driver to know its
+ *   IRQL, and locking user memory from such a section is a caller bug the
+ *   kernel cannot catch (it may sleep under the lock).
+ * - With preemptible RCU (PREEMPT_RT among others) an RCU read-side
+ *   section, which an RT spinlock also enters, is visible and counts as
+ *   atomic: sleeping there is a bug.
+ *
+ * Return: true where the caller may sleep, as far as the kernel can tell.
  */
 static inline bool mdl_can_sleep(void)
 {
-	return preemptible();
+	if (in_interrupt() || irqs_disabled())
+		return false;
+	if (IS_ENABLED(CONFIG_PREEMPT_COUNT) && !preemptible())
+		return false;
+	if (IS_ENABLED(CONFIG_PREEMPT_RCU) && rcu_preempt_depth())
+		return false;
+	return true;
 }
 #endif /* _MDL_INTERNAL_H */

@@ -34,12 +34,16 @@ static int __init mdlock_module_init(void)
 {
 	int ret;
 
-	ret = mdl_core_init();
+	ret = mdl_lock_init();
+	if (ret)
+		return ret;
+	ret = mdl_account_init();
 	if (ret)
 		return ret;
 	ret = mdlock_dev_init();
 	if (ret) {
-		mdl_core_exit();
+		mdl_lock_exit();
+		mdl_account_exit();
 		return ret;
 	}
 	mdl_debugfs_init();
@@ -54,7 +58,9 @@ static void __exit mdlock_module_exit(void)
 {
 	mdlock_dev_exit();
 	mdl_debugfs_exit();
-	mdl_core_exit();
+	mdl_lock_exit();
+	mdl_account_exit();
+	mdl_counts_exit();
 	pr_info("unloaded\n");
 }
 

@@ -40,11 +40,19 @@ struct mdl_leaf {
 };
 
 /* Leaves by pfn >> LEAF_SHIFT; entries are only ever added until unload. */
-static DEFINE_XARRAY(leaves);
+static DEFINE_XARRAY_FLAGS(leaves, XA_FLAGS_LOCK_IRQ);
 
+/*
+ * The leaf of counters for frames idx << LEAF_SHIFT..., made if @gfp allows.
+ * A leaf is added under the xarray's lock with interrupts off, from process
+ * or softirq context (a lock of kernel memory may run there), so the lock
+ * is never taken in a context that interrupts its holder; the xarray's
+ * own nodes are then allocated without sleeping.
+ */
 static struct mdl_leaf *leaf_lookup(unsigned long idx, gfp_t gfp)
 {
 	struct mdl_leaf *leaf = xa_load(&leaves, idx), *old;
+	unsigned long flags;
 
 	if (likely(leaf) || !gfp)
 		return leaf;
@@ -57,7 +65,9 @@ static struct mdl_leaf *leaf_lookup(unsigned long idx, gfp_t gfp)
 		kfree(leaf);
 		return NULL;
 	}
-	old = xa_cmpxchg(&leaves, idx, NULL, leaf, gfp);
+	xa_lock_irqsave(&leaves, flags);
+	old = __xa_cmpxchg(&leaves, idx, NULL, leaf, GFP_ATOMIC | __GFP_NOWARN);
+	xa_unlock_irqrestore(&leaves, flags);
 	if (old) {
 		/* Lost a race with another locker, or no memory for the xarray. */
 		kvfree(leaf->frame);
@@ -167,23 +177,23 @@ unsigned int mdl_count_read(unsigned long pfn)
 	return leaf ? leaf_count(leaf, pfn) : 0;
 }
 
-/* debugfs: every frame with a non-zero count, in frame order. */
-void mdl_counts_show(struct seq_file *m, void (*holders)(struct seq_file *m, unsigned long pfn))
+/*
+ * debugfs: every frame with a non-zero count, in frame order.  Reads take
+ * no lock: a count may change while it is shown.
+ */
+void mdl_counts_show(struct seq_file *m)
 {
 	struct mdl_leaf *leaf;
 	unsigned long idx, off, pfn;
 	unsigned int count;
 
-	seq_puts(m, "pfn\tcount\tholders (mdl id:page index)\n");
+	seq_puts(m, "pfn\tcount\n");
 	xa_for_each(&leaves, idx, leaf) {
 		for (off = 0; off < LEAF_FRAMES; off++) {
 			pfn = (idx << LEAF_SHIFT) + off;
 			count = leaf_count(leaf, pfn);
-			if (!count)
-				continue;
-			seq_printf(m, "%#lx\t%u\t", pfn, count);
-			holders(m, pfn);
-			seq_putc(m, '\n');
+			if (count)
+				seq_printf(m, "%#lx\t%u\n", pfn, count);
 		}
 		cond_resched();
 	}

@@ -3,31 +3,53 @@
  * wdm_dev.c: /dev/mdlock, the MDL API for user space.
  *
  * Each open file has a table of handles, each naming one MDL (struct
- * mdlock_obj).  An MDL describes memory of the process that created it and
- * only that process (the same mm) may lock, unlock or access it through the
- * handle; a forked child holding the file can query and free it, not use
- * it on its own memory.  Closing the file unlocks and frees every MDL.
+ * mdlock_obj).  The rules a hostile caller meets:
  *
- * Pages locked here are charged to the owning mm's pinned_vm against
- * RLIMIT_MEMLOCK unless the caller has CAP_IPC_LOCK, as RDMA does, and
- * uncharged when the MDL is unlocked.
+ * - An object is reachable by its handle only once it is complete: it is
+ *   inserted in the table last, and nothing touches it after that but
+ *   through a lookup.  A lookup takes a reference, so an object stays
+ *   alive while any ioctl uses it; FREE, close() and the end of an address
+ *   space claim an object by removing it from the table (only one can),
+ *   and the last reference frees the memory.
+ * - A handle serves only the address space (mm) that created it, checked
+ *   in one place, obj_get(): any other caller (a forked child, a process
+ *   the file was passed to with SCM_RIGHTS or pidfd_getfd(), whatever its
+ *   credentials) gets -EACCES and STATUS_ACCESS_VIOLATION, as a forked
+ *   child's io_uring cannot use its parent's fixed buffers.
+ * - Locked pages are pinned long-term (FOLL_LONGTERM) and charged to the
+ *   locking user's locked_vm against RLIMIT_MEMLOCK, a budget shared by
+ *   every process and file of that user (as io_uring charges), and to the
+ *   mm's pinned_vm for /proc; CAP_IPC_LOCK is exempt from the limit.  The
+ *   charge is returned exactly once, when the pages are unlocked, by
+ *   whichever process or context does it.
+ * - Nothing stays pinned for a process that is gone: each address space
+ *   that creates MDLs in a file registers an mmu_notifier, whose release
+ *   (the process exits or execs) unlocks and frees that address space's
+ *   MDLs in that file, as Windows closes a dying process's handles.
  *
- * Locking: the handle table's xarray lock is taken only to look up a handle
- * and take a reference; each object's mutex serialises the operations on
- * its MDL and nests outside mdlock's core spinlocks.  Two object mutexes
- * nest only when a partial MDL is freed: the partial's, then its source's.
+ * Locking, outermost first: mf->teardown (close and an address space's
+ * end, one at a time; also guards the list of address spaces), an
+ * object's mutex (serialises the operations on its MDL), and when a
+ * partial MDL is freed its source's mutex; mdlock's core locks nest inside
+ * (see wdm_lock.c).  The handle table's xarray lock is taken only inside
+ * the xa_* calls.  mmu_notifier_unregister() is never called under
+ * mf->teardown: it waits for a running release, which takes it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
@@ -51,22 +73,43 @@ static_assert(sizeof(struct mdlock_stats) == 48);
 
 static unsigned int max_handles = 1024;
 module_param(max_handles, uint, 0644);
-MODULE_PARM_DESC(max_handles, "most MDLs one open /dev/mdlock file may hold");
+MODULE_PARM_DESC(max_handles, "most MDLs one open /dev/mdlock file may hold (and most processes using it)");
 
 static atomic_long_t dev_mdls = ATOMIC_LONG_INIT(0);
 
 /**
  * struct mdlock_file - an open /dev/mdlock
  * @handles: the MDLs by handle
+ * @teardown: held while MDLs are torn down (close, an address space's
+ *            end); guards @spaces and @nr_spaces
+ * @spaces: the address spaces that created MDLs here
+ * @nr_spaces: entries in @spaces
  * @nr: MDLs in @handles
  * @locked_mdls: of them, locked
  * @locked_pages: pages they hold locked
  */
 struct mdlock_file {
 	struct xarray handles;
+	struct mutex teardown;	/* close and an address space's end */
+	struct list_head spaces;
+	unsigned int nr_spaces;
 	atomic_t nr;
 	atomic_long_t locked_mdls;
 	atomic_long_t locked_pages;
+};
+
+/**
+ * struct mdlock_space - an address space that created MDLs in a file
+ * @mn: its mmu_notifier, whose release tears its MDLs down
+ * @node: entry in the file's @spaces
+ * @mf: the file
+ * @mm: the address space
+ */
+struct mdlock_space {
+	struct mmu_notifier mn;
+	struct list_head node;
+	struct mdlock_file *mf;
+	struct mm_struct *mm;
 };
 
 /**
@@ -74,10 +117,13 @@ struct mdlock_file {
  * @lock: serialises operations on @mdl
  * @ref: the handle table's reference and one per ioctl in flight
  * @file: the open file the handle belongs to
- * @mm: the address space @mdl describes, held with mmgrab()
- * @source: for a partial MDL, the MDL it was built from (referenced)
+ * @mm: the address space @mdl describes, held with mmgrab(); the only one
+ *      its handle serves
+ * @source: for a partial MDL, the object it was built from (referenced)
  * @partials: partial MDLs built from this one and not yet freed
- * @charged: pages charged to @mm->pinned_vm by the current lock
+ * @charged: pages the current lock charged to @mm's pinned_vm
+ * @user: the user it charged them to as locked_vm (referenced), or NULL
+ *        (CAP_IPC_LOCK)
  * @dead: freed: the handle is gone, @mdl too
  * @tgid: the process that created it
  * @mdl: the MDL
@@ -90,6 +136,7 @@ struct mdlock_obj {
 	struct mdlock_obj *source;
 	unsigned int partials;
 	unsigned long charged;
+	struct user_struct *user;
 	bool dead;
 	pid_t tgid;
 	PMDL mdl;
@@ -108,7 +155,12 @@ static void obj_put(struct mdlock_obj *obj)
 	kref_put(&obj->ref, obj_release);
 }
 
-/* The object behind @handle, referenced, with its mutex held; or NULL. */
+/*
+ * obj_get() - the object behind @handle, referenced, with its mutex held.
+ * The one place that decides who may use a handle: only the address space
+ * that created it.  Return: the object, or ERR_PTR(-ENOENT) for no such
+ * handle, ERR_PTR(-EACCES) for a caller in another address space.
+ */
 static struct mdlock_obj *obj_get(struct mdlock_file *mf, u32 handle)
 {
 	struct mdlock_obj *obj;
@@ -119,12 +171,16 @@ static struct mdlock_obj *obj_get(struct mdlock_file *mf, u32 handle)
 		kref_get(&obj->ref);
 	xa_unlock(&mf->handles);
 	if (!obj)
-		return NULL;
+		return ERR_PTR(-ENOENT);
+	if (obj->mm != current->mm) {
+		obj_put(obj);
+		return ERR_PTR(-EACCES);
+	}
 	mutex_lock(&obj->lock);
 	if (obj->dead) {
 		mutex_unlock(&obj->lock);
 		obj_put(obj);
-		return NULL;
+		return ERR_PTR(-ENOENT);
 	}
 	return obj;
 }
@@ -135,16 +191,45 @@ static void obj_done(struct mdlock_obj *obj)
 	obj_put(obj);
 }
 
-/* Charge @n pages to @mm's pinned_vm against RLIMIT_MEMLOCK. */
-static int memlock_charge(struct mm_struct *mm, unsigned long n)
+/* The NTSTATUS for a failed lookup. */
+static u32 lookup_status(struct mdlock_obj *obj)
 {
-	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	return (__force u32)(PTR_ERR(obj) == -EACCES ? STATUS_ACCESS_VIOLATION
+						      : STATUS_INVALID_PARAMETER);
+}
 
-	if (atomic64_add_return(n, &mm->pinned_vm) > limit && !capable(CAP_IPC_LOCK)) {
-		atomic64_sub(n, &mm->pinned_vm);
-		return -ENOMEM;
+/*
+ * Charge @n pages to the caller's user against RLIMIT_MEMLOCK (unless it
+ * has CAP_IPC_LOCK) and to @obj's mm, as io_uring accounts its buffers.
+ */
+static int memlock_charge(struct mdlock_obj *obj, unsigned long n)
+{
+	if (!capable(CAP_IPC_LOCK)) {
+		unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+		struct user_struct *user = current_user();
+		unsigned long cur = atomic_long_read(&user->locked_vm);
+
+		do {
+			if (n > limit || cur > limit - n)
+				return -ENOMEM;
+		} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, cur + n));
+		obj->user = get_uid(user);
 	}
+	atomic64_add(n, &obj->mm->pinned_vm);
+	obj->charged = n;
 	return 0;
+}
+
+/* Return what memlock_charge() charged: exactly once, from any process. */
+static void memlock_uncharge(struct mdlock_obj *obj)
+{
+	if (obj->user) {
+		atomic_long_sub(obj->charged, &obj->user->locked_vm);
+		free_uid(obj->user);
+		obj->user = NULL;
+	}
+	atomic64_sub(obj->charged, &obj->mm->pinned_vm);
+	obj->charged = 0;
 }
 
 static void obj_unlock_locked(struct mdlock_obj *obj)
@@ -153,8 +238,7 @@ static void obj_unlock_locked(struct mdlock_obj *obj)
 	unsigned long n = obj->charged;
 
 	mdlock_unlock(obj->mdl);
-	atomic64_sub(n, &obj->mm->pinned_vm);
-	obj->charged = 0;
+	memlock_uncharge(obj);
 	atomic_long_dec(&mf->locked_mdls);
 	atomic_long_sub(n, &mf->locked_pages);
 }
@@ -180,6 +264,106 @@ static void obj_destroy(struct mdlock_obj *obj)
 	}
 }
 
+/*
+ * Claim @obj for destruction by removing its handle: of FREE, close() and
+ * an address space's end, only the one whose removal succeeds goes on.
+ */
+static bool obj_claim(struct mdlock_file *mf, unsigned long handle, struct mdlock_obj *obj)
+{
+	bool claimed;
+
+	xa_lock(&mf->handles);
+	claimed = xa_load(&mf->handles, handle) == obj;
+	if (claimed)
+		__xa_erase(&mf->handles, handle);
+	xa_unlock(&mf->handles);
+	return claimed;
+}
+
+/*
+ * Free the MDLs of @mm (every MDL if NULL) in @mf: partial MDLs first, then
+ * their sources.  Each object is looked at and claimed under the table's
+ * lock, while the table's reference keeps it alive.  mf->teardown is held.
+ */
+static void teardown(struct mdlock_file *mf, struct mm_struct *mm)
+{
+	struct mdlock_obj *obj;
+	unsigned long handle;
+	bool match;
+	int pass;
+
+	lockdep_assert_held(&mf->teardown);
+	for (pass = 0; pass < 2; pass++) {
+		for (handle = 0; ; handle++) {
+			xa_lock(&mf->handles);
+			obj = xa_find(&mf->handles, &handle, ULONG_MAX, XA_PRESENT);
+			match = obj && (!mm || obj->mm == mm) &&
+				(pass ? !obj->source : !!obj->source);
+			if (match)
+				__xa_erase(&mf->handles, handle);
+			xa_unlock(&mf->handles);
+			if (!obj)
+				break;
+			if (!match)
+				continue;
+			mutex_lock(&obj->lock);
+			obj_destroy(obj);
+			mutex_unlock(&obj->lock);
+			obj_put(obj);	/* the handle table's reference */
+			cond_resched();
+		}
+	}
+}
+
+/* The address space's end (exit, exec) or the file's close: free its MDLs. */
+static void space_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct mdlock_space *space = container_of(mn, struct mdlock_space, mn);
+
+	mutex_lock(&space->mf->teardown);
+	teardown(space->mf, mm);
+	mutex_unlock(&space->mf->teardown);
+}
+
+static const struct mmu_notifier_ops space_ops = {
+	.release = space_release,
+};
+
+/* Make sure the caller's address space is watched for its end in @mf. */
+static int space_register(struct mdlock_file *mf)
+{
+	struct mm_struct *mm = current->mm;
+	struct mdlock_space *space;
+	int ret = 0;
+
+	mutex_lock(&mf->teardown);
+	list_for_each_entry(space, &mf->spaces, node)
+		if (space->mm == mm)
+			goto out;
+	if (mf->nr_spaces >= max_handles) {
+		ret = -EMFILE;
+		goto out;
+	}
+	space = kzalloc(sizeof(*space), GFP_KERNEL_ACCOUNT);
+	if (!space) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	space->mf = mf;
+	space->mm = mm;
+	space->mn.ops = &space_ops;
+	ret = mmu_notifier_register(&space->mn, mm);
+	if (ret) {
+		kfree(space);
+		goto out;
+	}
+	list_add(&space->node, &mf->spaces);
+	mf->nr_spaces++;
+out:
+	mutex_unlock(&mf->teardown);
+	return ret;
+}
+
 static int obj_insert(struct mdlock_file *mf, struct mdlock_obj *obj, u32 *handle)
 {
 	int ret;
@@ -188,13 +372,13 @@ static int obj_insert(struct mdlock_file *mf, struct mdlock_obj *obj, u32 *handl
 		atomic_dec(&mf->nr);
 		return -EMFILE;
 	}
+	atomic_long_inc(&dev_mdls);
 	ret = xa_alloc(&mf->handles, handle, obj, xa_limit_31b, GFP_KERNEL_ACCOUNT);
 	if (ret) {
 		atomic_dec(&mf->nr);
-		return ret;
+		atomic_long_dec(&dev_mdls);
 	}
-	atomic_long_inc(&dev_mdls);
-	return 0;
+	return ret;
 }
 
 static struct mdlock_obj *obj_new(struct mdlock_file *mf, PMDL mdl)
@@ -243,6 +427,9 @@ static long mdlock_ioctl_create(struct mdlock_file *mf, void __user *argp)
 		return -EINVAL;
 	if (!current->mm)
 		return -EINVAL;
+	ret = space_register(mf);
+	if (ret)
+		return ret;
 
 	/* An MDL holds user addresses as plain PVOIDs, as on Windows. */
 	mdl = IoAllocateMdl((PVOID)(unsigned long)args.addr, args.length, FALSE, FALSE, NULL);
@@ -250,23 +437,21 @@ static long mdlock_ioctl_create(struct mdlock_file *mf, void __user *argp)
 		return -ENOMEM;
 	obj = obj_new(mf, mdl);
 	if (!obj) {
-		ret = -ENOMEM;
-		goto err_mdl;
+		IoFreeMdl(mdl);
+		return -ENOMEM;
 	}
+	/* Complete: from here on it is reachable, and may be freed at once. */
 	ret = obj_insert(mf, obj, &args.handle);
-	if (ret)
-		goto err_obj;
+	if (ret) {
+		IoFreeMdl(mdl);
+		obj_put(obj);
+		return ret;
+	}
 	if (copy_to_user(argp, &args, sizeof(args))) {
 		/* The handle exists: closing the file frees it. */
 		return -EFAULT;
 	}
 	return 0;
-
-err_obj:
-	obj_put(obj);
-err_mdl:
-	IoFreeMdl(mdl);
-	return ret;
 }
 
 static long mdlock_ioctl_free(struct mdlock_file *mf, void __user *argp)
@@ -280,30 +465,30 @@ static long mdlock_ioctl_free(struct mdlock_file *mf, void __user *argp)
 	if (args.status)
 		return -EINVAL;
 	obj = obj_get(mf, args.handle);
-	if (!obj)
-		return -ENOENT;
+	if (IS_ERR(obj)) {
+		args.status = lookup_status(obj);
+		ret = PTR_ERR(obj);
+		goto out;
+	}
 	if (obj->partials) {
+		args.status = (__force u32)STATUS_INVALID_DEVICE_REQUEST;
 		ret = -EBUSY;
 	} else if (obj->mdl->MdlFlags & MDL_PAGES_LOCKED) {
 		/* IoFreeMdl of a locked MDL: refused and reported. */
 		mdlock_free(obj->mdl);
 		args.status = (__force u32)STATUS_INVALID_DEVICE_REQUEST;
 		ret = -EBUSY;
-	} else {
-		xa_erase(&mf->handles, args.handle);
+	} else if (obj_claim(mf, args.handle, obj)) {
 		obj_destroy(obj);
 		obj_put(obj);	/* the handle table's reference */
+	} else {
+		ret = -ENOENT;
 	}
 	obj_done(obj);
+out:
 	if (ret && copy_to_user(argp, &args, sizeof(args)))
 		return -EFAULT;
 	return ret;
-}
-
-/* Only the process that created an MDL may lock it or use its memory. */
-static bool obj_is_mine(struct mdlock_obj *obj)
-{
-	return current->mm == obj->mm;
 }
 
 static long mdlock_ioctl_lock(struct mdlock_file *mf, void __user *argp)
@@ -317,38 +502,45 @@ static long mdlock_ioctl_lock(struct mdlock_file *mf, void __user *argp)
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
 	if (args.status || args.access > MDLOCK_ACCESS_MODIFY ||
-	    (args.flags & ~(MDLOCK_LOCK_PIN | MDLOCK_LOCK_GET)) ||
-	    args.flags == (MDLOCK_LOCK_PIN | MDLOCK_LOCK_GET))
+	    (args.flags & ~(MDLOCK_LOCK_PIN | MDLOCK_LOCK_GET)))
 		return -EINVAL;
+	if (args.flags & MDLOCK_LOCK_GET) {
+		/* A reference is not coherent across fork and COW: no indefinite hold. */
+		args.status = (__force u32)STATUS_INVALID_PARAMETER;
+		ret = -EINVAL;
+		goto out;
+	}
 	obj = obj_get(mf, args.handle);
-	if (!obj)
-		return -ENOENT;
+	if (IS_ERR(obj)) {
+		args.status = lookup_status(obj);
+		ret = PTR_ERR(obj);
+		goto out;
+	}
 
 	n = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(obj->mdl),
 					   MmGetMdlByteCount(obj->mdl));
-	if (!obj_is_mine(obj)) {
-		status = STATUS_ACCESS_VIOLATION;
-		ret = -EACCES;
-	} else if (obj->mdl->MdlFlags & (MDL_PAGES_LOCKED | MDL_PARTIAL)) {
+	if (obj->mdl->MdlFlags & (MDL_PAGES_LOCKED | MDL_PARTIAL)) {
 		/* Broken rule: mdlock_probe_and_lock() refuses and reports it. */
-		status = mdlock_probe_and_lock(obj->mdl, NULL, UserMode, args.access, args.flags);
+		status = mdlock_probe_and_lock(obj->mdl, NULL, UserMode, args.access,
+					       MDLOCK_LOCK_PIN | MDLOCK_LOCK_LONGTERM);
 		ret = mdlock_status_to_errno(status);
-	} else if (memlock_charge(obj->mm, n)) {
+	} else if (memlock_charge(obj, n)) {
 		status = STATUS_WORKING_SET_QUOTA;
 		ret = -ENOMEM;
 	} else {
-		status = mdlock_probe_and_lock(obj->mdl, NULL, UserMode, args.access, args.flags);
+		status = mdlock_probe_and_lock(obj->mdl, NULL, UserMode, args.access,
+					       MDLOCK_LOCK_PIN | MDLOCK_LOCK_LONGTERM);
 		ret = mdlock_status_to_errno(status);
 		if (ret) {
-			atomic64_sub(n, &obj->mm->pinned_vm);
+			memlock_uncharge(obj);
 		} else {
-			obj->charged = n;
 			atomic_long_inc(&mf->locked_mdls);
 			atomic_long_add(n, &mf->locked_pages);
 		}
 	}
 	obj_done(obj);
 	args.status = (__force u32)status;
+out:
 	if (copy_to_user(argp, &args, sizeof(args)))
 		return -EFAULT;
 	return ret;
@@ -366,12 +558,12 @@ static long mdlock_ioctl_unlock(struct mdlock_file *mf, void __user *argp)
 	if (args.status)
 		return -EINVAL;
 	obj = obj_get(mf, args.handle);
-	if (!obj)
-		return -ENOENT;
-	if (!obj_is_mine(obj)) {
-		status = STATUS_ACCESS_VIOLATION;
-		ret = -EACCES;
-	} else if (obj->partials) {
+	if (IS_ERR(obj)) {
+		args.status = lookup_status(obj);
+		ret = PTR_ERR(obj);
+		goto out;
+	}
+	if (obj->partials) {
 		/* Its partial MDLs still describe these frames. */
 		status = STATUS_INVALID_DEVICE_REQUEST;
 		ret = -EBUSY;
@@ -384,6 +576,7 @@ static long mdlock_ioctl_unlock(struct mdlock_file *mf, void __user *argp)
 	}
 	obj_done(obj);
 	args.status = (__force u32)status;
+out:
 	if (copy_to_user(argp, &args, sizeof(args)))
 		return -EFAULT;
 	return ret;
@@ -393,6 +586,7 @@ static long mdlock_ioctl_partial(struct mdlock_file *mf, void __user *argp)
 {
 	struct mdlock_partial args;
 	struct mdlock_obj *src, *obj = NULL;
+	unsigned long start, end;
 	mdl_status_t status;
 	PMDL mdl = NULL;
 	void *va;
@@ -403,8 +597,11 @@ static long mdlock_ioctl_partial(struct mdlock_file *mf, void __user *argp)
 	if (args.handle || args.status || args.pad || args.length > MDLOCK_MAX_BYTES)
 		return -EINVAL;
 	src = obj_get(mf, args.source);
-	if (!src)
-		return -ENOENT;
+	if (IS_ERR(src)) {
+		args.status = lookup_status(src);
+		ret = PTR_ERR(src);
+		goto out_copy;
+	}
 	if (!(src->mdl->MdlFlags & MDL_PAGES_LOCKED)) {
 		/* Only locked MDLs have frames to share. */
 		status = STATUS_INVALID_DEVICE_REQUEST;
@@ -412,17 +609,21 @@ static long mdlock_ioctl_partial(struct mdlock_file *mf, void __user *argp)
 		goto out;
 	}
 	va = (PVOID)(unsigned long)args.addr;
-	if (args.addr < (unsigned long)MmGetMdlVirtualAddress(src->mdl) ||
-	    args.addr >= (unsigned long)MmGetMdlVirtualAddress(src->mdl) +
-			 MmGetMdlByteCount(src->mdl)) {
-		/* Out of range: let the core report INVALID_MDL_RANGE. */
-		status = mdlock_build_partial(src->mdl, src->mdl, va, args.length);
-		ret = -EINVAL;
+	start = (unsigned long)MmGetMdlVirtualAddress(src->mdl);
+	end = start + MmGetMdlByteCount(src->mdl);
+	if (args.addr < start || args.addr >= end || args.length > end - args.addr) {
+		/*
+		 * Out of range: the core reports INVALID_MDL_RANGE; the
+		 * target it is given is never written.
+		 */
+		mdl = IoAllocateMdl(va, 1, FALSE, FALSE, NULL);
+		status = mdl ? mdlock_build_partial(src->mdl, mdl, va, args.length)
+			     : STATUS_INSUFFICIENT_RESOURCES;
+		ret = mdl ? -EINVAL : -ENOMEM;
 		goto out;
 	}
 	if (!args.length)
-		args.length = (unsigned long)MmGetMdlVirtualAddress(src->mdl) +
-			      MmGetMdlByteCount(src->mdl) - args.addr;
+		args.length = end - args.addr;
 	mdl = IoAllocateMdl(va, args.length, FALSE, FALSE, NULL);
 	obj = mdl ? obj_new(mf, mdl) : NULL;
 	if (!obj) {
@@ -434,14 +635,18 @@ static long mdlock_ioctl_partial(struct mdlock_file *mf, void __user *argp)
 	ret = mdlock_status_to_errno(status);
 	if (ret)
 		goto out;
-	ret = obj_insert(mf, obj, &args.handle);
-	if (ret) {
-		status = STATUS_INSUFFICIENT_RESOURCES;
-		goto out;
-	}
+	/* Complete the object, then publish it. */
 	kref_get(&src->ref);
 	obj->source = src;
 	src->partials++;
+	ret = obj_insert(mf, obj, &args.handle);
+	if (ret) {
+		src->partials--;
+		obj->source = NULL;
+		obj_put(src);
+		status = STATUS_INSUFFICIENT_RESOURCES;
+		goto out;
+	}
 	obj = NULL;
 	mdl = NULL;
 out:
@@ -451,6 +656,7 @@ out:
 	if (mdl)
 		IoFreeMdl(mdl);
 	args.status = (__force u32)status;
+out_copy:
 	if (copy_to_user(argp, &args, sizeof(args)))
 		return -EFAULT;
 	return ret;
@@ -466,8 +672,8 @@ static long mdlock_ioctl_query(struct mdlock_file *mf, void __user *argp)
 	if (args.pad)
 		return -EINVAL;
 	obj = obj_get(mf, args.handle);
-	if (!obj)
-		return -ENOENT;
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
 	args.start_va = (unsigned long)obj->mdl->StartVa;
 	args.byte_offset = obj->mdl->ByteOffset;
 	args.byte_count = obj->mdl->ByteCount;
@@ -500,8 +706,8 @@ static long mdlock_ioctl_pages(struct mdlock_file *mf, void __user *argp)
 	ucounts = u64_to_user_ptr(args.lock_counts);
 	upfns = u64_to_user_ptr(args.pfns);
 	obj = obj_get(mf, args.handle);
-	if (!obj)
-		return -ENOENT;
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
 	span = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(obj->mdl),
 					      obj->mdl->ByteCount);
 	if (args.first > span || args.count > span - args.first) {
@@ -576,14 +782,15 @@ static long mdlock_ioctl_rw(struct mdlock_file *mf, void __user *argp, bool writ
 	if (args.pad || args.pad2 || args.status || args.length > MDLOCK_MAX_RW)
 		return -EINVAL;
 	obj = obj_get(mf, args.handle);
-	if (!obj)
-		return -ENOENT;
+	if (IS_ERR(obj)) {
+		args.status = lookup_status(obj);
+		ret = PTR_ERR(obj);
+		goto out;
+	}
+	/* A partial's source cannot be unlocked while the partial exists. */
 	lock_flags = obj->source ? obj->source->mdl->MdlFlags : obj->mdl->MdlFlags;
-	if (!obj_is_mine(obj)) {
-		status = STATUS_ACCESS_VIOLATION;
-		ret = -EACCES;
-	} else if (args.offset > obj->mdl->ByteCount ||
-		   args.length > obj->mdl->ByteCount - args.offset) {
+	if (args.offset > obj->mdl->ByteCount ||
+	    args.length > obj->mdl->ByteCount - args.offset) {
 		status = STATUS_INVALID_PARAMETER;
 		ret = -EINVAL;
 	} else if (!(obj->mdl->MdlFlags & (MDL_PAGES_LOCKED | MDL_PARTIAL))) {
@@ -597,9 +804,8 @@ static long mdlock_ioctl_rw(struct mdlock_file *mf, void __user *argp, bool writ
 		ret = -EACCES;
 	} else {
 		/*
-		 * One mapping serves reads and writes (a second call returns
-		 * the first mapping, whatever its priority flags), so it is
-		 * writable; writes are allowed above only for write locks.
+		 * The core maps a read lock read-only and a write lock
+		 * writable; writes were allowed above only for write locks.
 		 */
 		kva = MmGetSystemAddressForMdlSafe(obj->mdl, NormalPagePriority);
 		if (!kva) {
@@ -614,6 +820,7 @@ static long mdlock_ioctl_rw(struct mdlock_file *mf, void __user *argp, bool writ
 	}
 	obj_done(obj);
 	args.status = (__force u32)status;
+out:
 	if (copy_to_user(argp, &args, sizeof(args)))
 		return -EFAULT;
 	return ret;
@@ -677,34 +884,32 @@ static int mdlock_open(struct inode *inode, struct file *file)
 	if (!mf)
 		return -ENOMEM;
 	xa_init_flags(&mf->handles, XA_FLAGS_ALLOC);
+	mutex_init(&mf->teardown);
+	INIT_LIST_HEAD(&mf->spaces);
 	file->private_data = mf;
 	return nonseekable_open(inode, file);
 }
 
-/* Free every MDL of a closing file, partial MDLs before their sources. */
-static void release_all(struct mdlock_file *mf, bool partials)
-{
-	struct mdlock_obj *obj;
-	unsigned long handle;
-
-	xa_for_each(&mf->handles, handle, obj) {
-		if (!!obj->source != partials)
-			continue;
-		xa_erase(&mf->handles, handle);
-		mutex_lock(&obj->lock);
-		obj_destroy(obj);
-		mutex_unlock(&obj->lock);
-		obj_put(obj);
-		cond_resched();
-	}
-}
-
+/*
+ * Close: free every MDL, then stop watching the address spaces (outside
+ * mf->teardown: unregistering waits for a release in progress, and runs
+ * the release itself for a live address space, finding nothing left).
+ */
 static int mdlock_release(struct inode *inode, struct file *file)
 {
 	struct mdlock_file *mf = file->private_data;
+	struct mdlock_space *space, *tmp;
+	LIST_HEAD(spaces);
 
-	release_all(mf, true);
-	release_all(mf, false);
+	mutex_lock(&mf->teardown);
+	teardown(mf, NULL);
+	list_splice_init(&mf->spaces, &spaces);
+	mf->nr_spaces = 0;
+	mutex_unlock(&mf->teardown);
+	list_for_each_entry_safe(space, tmp, &spaces, node) {
+		mmu_notifier_unregister(&space->mn, space->mm);
+		kfree(space);
+	}
 	xa_destroy(&mf->handles);
 	kfree(mf);
 	return 0;

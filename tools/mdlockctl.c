@@ -12,7 +12,7 @@
  *   --offset BYTES      start the MDL this far into the buffer (default 0)
  *   --file PATH         map PATH (MAP_SHARED) instead of anonymous memory
  *   --access MODE       read, write or modify (default read)
- *   --backend NAME      pin or get (default: the module's)
+ *   --backend NAME      pin (the default); get is refused: these are long-term pins
  *   --mdls N            lock the buffer through N MDLs (default 1, at most 16)
  *   --write-text TEXT   write TEXT through the first MDL's system address
  *   --hold              keep everything locked until SIGINT or SIGTERM

@@ -45,6 +45,7 @@ typedef u32 __bitwise mdl_status_t;
 #define STATUS_INVALID_PAGE_PROTECTION	MDL_STATUS(0xC0000045)
 #define STATUS_INSUFFICIENT_RESOURCES	MDL_STATUS(0xC000009A)
 #define STATUS_WORKING_SET_QUOTA	MDL_STATUS(0xC00000A1)
+#define STATUS_NOT_SUPPORTED		MDL_STATUS(0xC00000BB)
 #define STATUS_INVALID_PARAMETER_2	MDL_STATUS(0xC00000F0)
 #define STATUS_INVALID_ADDRESS		MDL_STATUS(0xC0000141)
 /* Returned where Windows would bug-check: a broken rule, refused. */
@@ -81,9 +82,16 @@ typedef u32 __bitwise mdl_status_t;
  * Flags of mdlock_probe_and_lock(): how user pages are held, the same bits
  * as /dev/mdlock's: MDLOCK_LOCK_PIN (pin_user_pages, FOLL_PIN) or
  * MDLOCK_LOCK_GET (get_user_pages, FOLL_GET).  With neither, the module
- * parameter default_backend decides.
+ * parameter default_backend decides.  MDLOCK_LOCK_LONGTERM makes a pin
+ * long-term (FOLL_LONGTERM, as RDMA and io_uring's fixed buffers do): for
+ * a lock held for an unbounded time (until user space says so), where a
+ * short-term pin (the default, like O_DIRECT) would block migration and
+ * compaction.  It requires the pin backend: a FOLL_GET reference does not
+ * stay coherent with the process across fork and copy-on-write, so
+ * MDLOCK_LOCK_GET | MDLOCK_LOCK_LONGTERM is STATUS_INVALID_PARAMETER.
  */
-#define MDLOCK_LOCK_FLAGS	(MDLOCK_LOCK_PIN | MDLOCK_LOCK_GET)
+#define MDLOCK_LOCK_LONGTERM	BIT(2)
+#define MDLOCK_LOCK_FLAGS	(MDLOCK_LOCK_PIN | MDLOCK_LOCK_GET | MDLOCK_LOCK_LONGTERM)
 
 /* Caching types (MEMORY_CACHING_TYPE) mdlock maps with */
 #define MDL_NON_CACHED		0
@@ -153,7 +161,7 @@ static inline int mdlock_status_to_errno(mdl_status_t status)
 	if (status == STATUS_NO_MEMORY || status == STATUS_INSUFFICIENT_RESOURCES ||
 	    status == STATUS_WORKING_SET_QUOTA)
 		return -ENOMEM;
-	if (status == STATUS_NOT_IMPLEMENTED)
+	if (status == STATUS_NOT_IMPLEMENTED || status == STATUS_NOT_SUPPORTED)
 		return -EOPNOTSUPP;
 	if (status == STATUS_CONFLICTING_ADDRESSES)
 		return -EEXIST;

@@ -85,25 +85,31 @@ typedef struct task_struct *PEPROCESS;
 
 /**
  * struct mdl_private - mdlock's bookkeeping inside an MDL header
- * @node: entry in the list of locked MDLs (the lock table's holders)
  * @owner: accounting record of the process whose pages are locked
  * @mapping: page-aligned start of the MDL's own system mapping, or NULL
- * @release: preallocated record that defers sleeping parts of a release
+ * @release: record made by a write lock of file-backed pages, with room
+ *           for the frames: unlock from atomic context defers their
+ *           dirtying (under the folio lock) with it
+ * @unmap: record made with @mapping: unmapping from atomic context defers
+ *         the vunmap() with it
  * @id: number of this MDL in debugfs and bug-check reports
+ * @locked: pages the current lock holds, stored when it was taken: unlock
+ *          releases exactly these, whatever the header says by then
  * @flags: MDLP_* state that Windows keeps elsewhere
- * @ref: references: the owner's, and a pending deferred release's
+ * @pad: zero
  *
  * Not part of the Windows MDL; drivers leave it alone.  Between the
  * Windows fields and the PFN array, so MmSizeOfMdl() counts it.
  */
 struct mdl_private {
-	struct list_head node;
 	struct mdl_owner *owner;
 	void *mapping;
 	struct mdl_release *release;
+	struct mdl_release *unmap;
 	u64 id;
+	unsigned long locked;
 	u32 flags;
-	refcount_t ref;
+	u32 pad;
 };
 
 /**

@@ -707,7 +707,7 @@ TEST_F(mdl, lock_prot_none_is_efault)
 	EXPECT_EQ(EFAULT, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, MDLOCK_LOCK_PIN, &status));
 	EXPECT_EQ(STATUS_ACCESS_VIOLATION, status);
 	status = 0;
-	EXPECT_EQ(EFAULT, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, MDLOCK_LOCK_GET, &status));
+	EXPECT_EQ(EFAULT, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, MDLOCK_LOCK_PIN, &status));
 	EXPECT_EQ(STATUS_ACCESS_VIOLATION, status);
 	EXPECT_EQ(0, mdl_flags(self->fd, h));
 	EXPECT_EQ(0, mdl_stats(self->fd).file_locked_pages);
@@ -724,7 +724,7 @@ TEST_F(mdl, write_lock_of_readonly_memory_is_efault)
 	EXPECT_EQ(EFAULT, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 0, &status));
 	EXPECT_EQ(STATUS_ACCESS_VIOLATION, status);
 	status = 0;
-	EXPECT_EQ(EFAULT, mdl_lock(self->fd, h, MDLOCK_ACCESS_MODIFY, MDLOCK_LOCK_GET, &status));
+	EXPECT_EQ(EFAULT, mdl_lock(self->fd, h, MDLOCK_ACCESS_MODIFY, MDLOCK_LOCK_PIN, &status));
 	EXPECT_EQ(STATUS_ACCESS_VIOLATION, status);
 	EXPECT_EQ(0, mdl_flags(self->fd, h));
 	EXPECT_EQ(0, vmpin_kb());
@@ -746,7 +746,7 @@ TEST_F(mdl, double_lock_is_einval)
 	EXPECT_EQ(EINVAL, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, 0, &status));
 	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
 	status = 0;
-	EXPECT_EQ(EINVAL, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, MDLOCK_LOCK_GET, &status));
+	EXPECT_EQ(EINVAL, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, MDLOCK_LOCK_PIN, &status));
 	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
 	EXPECT_EQ(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION, mdl_flags(self->fd, h));
 	ASSERT_EQ(0, mdl_pages(self->fd, h, 0, 2, counts, NULL));
@@ -1074,7 +1074,7 @@ TEST_F(mdl, pages_lock_counts_follow_locks)
 	ASSERT_EQ(0, mdl_pages(self->fd, a, 0, 4, counts, NULL));
 	EXPECT_EQ(4, count_eq(counts, 4, 1));
 
-	ASSERT_EQ(0, mdl_lock(self->fd, b, MDLOCK_ACCESS_WRITE, MDLOCK_LOCK_GET, NULL));
+	ASSERT_EQ(0, mdl_lock(self->fd, b, MDLOCK_ACCESS_WRITE, MDLOCK_LOCK_PIN, NULL));
 	ASSERT_EQ(0, mdl_pages(self->fd, a, 0, 4, counts, NULL));
 	EXPECT_EQ(1, counts[0]);
 	EXPECT_EQ(1, counts[1]);
@@ -1519,7 +1519,7 @@ TEST_F(mdl, vmpin_follows_locks)
 	ASSERT_EQ(0, mdl_lock(self->fd, a, MDLOCK_ACCESS_READ, 0, NULL));
 	EXPECT_EQ(start + 3 * kb, vmpin_kb());
 	/* Each MDL is charged for its pages, shared frames or not. */
-	ASSERT_EQ(0, mdl_lock(self->fd, b, MDLOCK_ACCESS_WRITE, MDLOCK_LOCK_GET, NULL));
+	ASSERT_EQ(0, mdl_lock(self->fd, b, MDLOCK_ACCESS_WRITE, MDLOCK_LOCK_PIN, NULL));
 	EXPECT_EQ(start + 6 * kb, vmpin_kb());
 	/* A partial MDL is not charged again. */
 	ASSERT_EQ(0, mdl_partial(self->fd, a, self->buf, PAGE_SZ, &part, NULL));
@@ -1576,7 +1576,7 @@ TEST_F(mdl, rlimit_memlock_enforced)
 	EXPECT_EQ(1, st.file_locked_mdls);
 	EXPECT_EQ(3, st.file_locked_pages);
 	status = 0;
-	EXPECT_EQ(ENOMEM, mdl_lock(self->fd, b, MDLOCK_ACCESS_WRITE, MDLOCK_LOCK_GET, &status));
+	EXPECT_EQ(ENOMEM, mdl_lock(self->fd, b, MDLOCK_ACCESS_WRITE, MDLOCK_LOCK_PIN, &status));
 	EXPECT_EQ(STATUS_WORKING_SET_QUOTA, status);
 	/* 3 + 1 is the limit exactly. */
 	EXPECT_EQ(0, mdl_lock(self->fd, c, MDLOCK_ACCESS_READ, 0, NULL));
@@ -1645,7 +1645,7 @@ TEST_F(mdl, close_releases_everything)
 	ASSERT_EQ(0, mdl_create(self->fd, self->buf + 2 * PAGE_SZ, 6 * PAGE_SZ, &b));
 	ASSERT_EQ(0, mdl_create(self->fd, self->buf, PAGE_SZ, &c));
 	ASSERT_EQ(0, mdl_lock(self->fd, a, MDLOCK_ACCESS_WRITE, MDLOCK_LOCK_PIN, NULL));
-	ASSERT_EQ(0, mdl_lock(self->fd, b, MDLOCK_ACCESS_READ, MDLOCK_LOCK_GET, NULL));
+	ASSERT_EQ(0, mdl_lock(self->fd, b, MDLOCK_ACCESS_READ, MDLOCK_LOCK_PIN, NULL));
 	ASSERT_EQ(0, mdl_read(self->fd, a, 0, tmp, sizeof(tmp), NULL));
 	ASSERT_EQ(0, mdl_partial(self->fd, a, self->buf + PAGE_SZ, 0, &part, NULL));
 	ASSERT_EQ(0, mdl_read(self->fd, part, 0, tmp, sizeof(tmp), NULL));
@@ -1712,7 +1712,7 @@ TEST_F(mdl, sigkilled_child_leaves_nothing_locked)
 		    mdl_create(fd, mem, 16 * PAGE_SZ, &h1) ||
 		    mdl_create(fd, mem + 3, 4 * PAGE_SZ, &h2) ||
 		    mdl_lock(fd, h1, MDLOCK_ACCESS_WRITE, 0, NULL) ||
-		    mdl_lock(fd, h2, MDLOCK_ACCESS_READ, MDLOCK_LOCK_GET, NULL) ||
+		    mdl_lock(fd, h2, MDLOCK_ACCESS_READ, MDLOCK_LOCK_PIN, NULL) ||
 		    mdl_partial(fd, h1, mem + PAGE_SZ, PAGE_SZ, &part, NULL) ||
 		    mdl_read(fd, part, 0, &c, 1, NULL))
 			_exit(1);
@@ -1746,16 +1746,17 @@ TEST_F(mdl, sigkilled_child_leaves_nothing_locked)
 /* ---- Another process holding the file */
 
 /*
- * A forked child has the file but not the memory: it may query the
- * parent's MDL (and free an unlocked one), not lock, unlock, read or
- * write it.  The parent's MDL stays usable.
+ * A forked child has the file but not the memory: a handle serves only the
+ * address space that created it, so every ioctl on the parent's MDLs is
+ * refused in the child (EACCES, STATUS_ACCESS_VIOLATION).  The parent's
+ * MDLs stay as they were and usable.
  */
 TEST_F(mdl, forked_child_cannot_use_parents_mdl)
 {
 	char out[16];
 	__u32 h, h2, counts[2];
 	struct mdlock_query q;
-	pid_t parent = getpid(), pid;
+	pid_t pid;
 	int status;
 
 	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 2 * PAGE_SZ, &h));
@@ -1779,26 +1780,27 @@ TEST_F(mdl, forked_child_cannot_use_parents_mdl)
 			_exit(12);
 		if (mdl_write(self->fd, h, 0, in, sizeof(in), NULL) != EACCES)
 			_exit(13);
-		if (mdl_query(self->fd, h, &q) || q.owner_pid != parent ||
-		    q.mdl_flags != (MDL_PAGES_LOCKED | MDL_WRITE_OPERATION) ||
-		    q.byte_count != 2 * PAGE_SZ)
+		if (mdl_query(self->fd, h, &q) != EACCES)
 			_exit(14);
-		if (mdl_pages(self->fd, h, 0, 2, counts, NULL) || counts[0] != 1 ||
-		    counts[1] != 1)
+		if (mdl_pages(self->fd, h, 0, 2, counts, NULL) != EACCES)
 			_exit(15);
 		/* The child's own copy of the buffer is not locked. */
 		if (mdl_range(self->fd, self->buf, 2, counts) || counts[0] || counts[1])
 			_exit(16);
-		if (mdl_free(self->fd, h, NULL) != EBUSY)
+		st = 0;
+		if (mdl_free(self->fd, h, &st) != EACCES || st != STATUS_ACCESS_VIOLATION)
 			_exit(17);
-		if (mdl_free(self->fd, h2, NULL))
+		if (mdl_free(self->fd, h2, NULL) != EACCES)
 			_exit(18);
+		if (mdl_partial(self->fd, h, self->buf, PAGE_SZ, NULL, &st) != EACCES ||
+		    st != STATUS_ACCESS_VIOLATION)
+			_exit(19);
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
-	/* The parent's MDL is as it was. */
+	/* The parent's MDLs are as they were. */
 	ASSERT_EQ(0, mdl_query(self->fd, h, &q));
 	EXPECT_EQ(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION, q.mdl_flags);
 	EXPECT_EQ(getpid(), q.owner_pid);
@@ -1808,21 +1810,24 @@ TEST_F(mdl, forked_child_cannot_use_parents_mdl)
 	EXPECT_EQ(0, memcmp(out, self->buf + PAGE_SZ, sizeof(out)));
 	ASSERT_EQ(0, mdl_pages(self->fd, h, 0, 2, counts, NULL));
 	EXPECT_EQ(2, count_eq(counts, 2, 1));
-	EXPECT_EQ(ENOENT, mdl_query(self->fd, h2, &q));
+	ASSERT_EQ(0, mdl_query(self->fd, h2, &q));
+	EXPECT_EQ(0, q.mdl_flags);
+	EXPECT_EQ(0, mdl_free(self->fd, h2, NULL));
 	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
 	EXPECT_EQ(0, vmpin_kb());
 }
 
 /*
- * An MDL a child locked on a shared file outlives the child: nobody else
- * may unlock it, and closing the file releases it.
+ * An MDL a child locked on a shared file does not outlive the child: when
+ * its address space goes, its MDLs are unlocked and freed, whoever still
+ * holds the file, and its memlock charge is returned.
  */
-TEST_F(mdl, childs_lock_on_shared_file_released_by_close)
+TEST_F(mdl, childs_lock_on_shared_file_released_at_exit)
 {
 	int fd2 = open(MDLOCK_DEV, O_RDWR | O_CLOEXEC);
 	struct mdlock_stats base, st;
 	struct mdlock_query q;
-	__u32 h = ~0U, counts[3];
+	__u32 h = ~0U;
 	int pipefd[2], status;
 	pid_t pid;
 
@@ -1845,23 +1850,15 @@ TEST_F(mdl, childs_lock_on_shared_file_released_by_close)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
-	ASSERT_EQ(0, mdl_query(self->fd, h, &q));
-	EXPECT_EQ(pid, q.owner_pid);
-	EXPECT_EQ(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION, q.mdl_flags);
-	ASSERT_EQ(0, mdl_pages(self->fd, h, 0, 3, counts, NULL));
-	EXPECT_EQ(3, count_eq(counts, 3, 1));
-	EXPECT_EQ(EACCES, mdl_unlock(self->fd, h, NULL));
-	EXPECT_EQ(EBUSY, mdl_free(self->fd, h, NULL));
-	EXPECT_EQ(EACCES, mdl_read(self->fd, h, 0, counts, 4, NULL));
-	st = mdl_stats(fd2);
-	EXPECT_EQ(base.locked_pages + 3, st.locked_pages);
-	EXPECT_EQ(0, vmpin_kb());
-	close(self->fd);
-	self->fd = -1;
+	EXPECT_EQ(ENOENT, mdl_query(self->fd, h, &q));
+	EXPECT_EQ(ENOENT, mdl_unlock(self->fd, h, NULL));
+	EXPECT_EQ(ENOENT, mdl_free(self->fd, h, NULL));
 	st = mdl_stats(fd2);
 	EXPECT_EQ(base.mdls, st.mdls);
 	EXPECT_EQ(base.locked_mdls, st.locked_mdls);
 	EXPECT_EQ(base.locked_pages, st.locked_pages);
+	EXPECT_EQ(0, mdl_stats(self->fd).file_mdls);
+	EXPECT_EQ(0, vmpin_kb());
 	close(fd2);
 }
 
@@ -2143,7 +2140,7 @@ static void race_bad(struct race *r, const char *op, int err, __u32 status)
 
 static void *racer_fn(void *arg)
 {
-	static const __u32 flags[RACE_THREADS] = { 0, MDLOCK_LOCK_PIN, MDLOCK_LOCK_GET, 0 };
+	static const __u32 flags[RACE_THREADS] = { 0, MDLOCK_LOCK_PIN, MDLOCK_LOCK_PIN, 0 };
 	struct racer *me = arg;
 	struct race *r = me->race;
 	__u32 counts[RACE_PAGES], status, i, k;
@@ -2258,10 +2255,6 @@ FIXTURE_VARIANT_ADD(lockmode, read_pin) {
 	.access = MDLOCK_ACCESS_READ, .flags = MDLOCK_LOCK_PIN, .write = false,
 };
 
-FIXTURE_VARIANT_ADD(lockmode, read_get) {
-	.access = MDLOCK_ACCESS_READ, .flags = MDLOCK_LOCK_GET, .write = false,
-};
-
 FIXTURE_VARIANT_ADD(lockmode, write_default) {
 	.access = MDLOCK_ACCESS_WRITE, .flags = 0, .write = true,
 };
@@ -2270,20 +2263,12 @@ FIXTURE_VARIANT_ADD(lockmode, write_pin) {
 	.access = MDLOCK_ACCESS_WRITE, .flags = MDLOCK_LOCK_PIN, .write = true,
 };
 
-FIXTURE_VARIANT_ADD(lockmode, write_get) {
-	.access = MDLOCK_ACCESS_WRITE, .flags = MDLOCK_LOCK_GET, .write = true,
-};
-
 FIXTURE_VARIANT_ADD(lockmode, modify_default) {
 	.access = MDLOCK_ACCESS_MODIFY, .flags = 0, .write = true,
 };
 
 FIXTURE_VARIANT_ADD(lockmode, modify_pin) {
 	.access = MDLOCK_ACCESS_MODIFY, .flags = MDLOCK_LOCK_PIN, .write = true,
-};
-
-FIXTURE_VARIANT_ADD(lockmode, modify_get) {
-	.access = MDLOCK_ACCESS_MODIFY, .flags = MDLOCK_LOCK_GET, .write = true,
 };
 
 FIXTURE_SETUP(lockmode)

@@ -9,8 +9,15 @@
  * the driver rejects anything else with -EINVAL.
  *
  * An MDL created through /dev/mdlock belongs to the open file and describes
- * memory of the process that created it; see
- * Documentation/userspace-api/mdlock.rst.
+ * memory of the process that created it.  Its handle serves that process
+ * (its address space) only: every ioctl that takes a handle fails with
+ * -EACCES (and STATUS_ACCESS_VIOLATION where it has a status) in any other
+ * process, be it a forked child or one the file was passed to.  When that
+ * process's address space goes away (it exits or execs), its MDLs are
+ * unlocked and freed, whoever still holds the file.  Locked pages are
+ * charged to the locking user against RLIMIT_MEMLOCK (a per-user budget
+ * across processes and files, as io_uring charges) unless it has
+ * CAP_IPC_LOCK; see Documentation/userspace-api/mdlock.rst.
  */
 #ifndef _UAPI_LINUX_MDLOCK_H
 #define _UAPI_LINUX_MDLOCK_H
@@ -19,7 +26,7 @@
 #include <linux/types.h>
 
 /* Version of this interface: bumped when an ioctl is added. */
-#define MDLOCK_ABI_VERSION	2
+#define MDLOCK_ABI_VERSION	3
 
 /* ioctl type byte of /dev/mdlock (unused in ioctl-number.rst) */
 #define MDLOCK_IOC_MAGIC	0xB9
@@ -29,7 +36,15 @@
 #define MDLOCK_ACCESS_WRITE	1	/* IoWriteAccess */
 #define MDLOCK_ACCESS_MODIFY	2	/* IoModifyAccess, the same as write */
 
-/* How a lock holds the pages (struct mdlock_lock.flags); neither: default */
+/*
+ * How a lock holds the pages (struct mdlock_lock.flags).  A lock through
+ * /dev/mdlock is held for as long as user space likes, so it is always a
+ * long-term pin (FOLL_PIN | FOLL_LONGTERM): 0 and MDLOCK_LOCK_PIN mean
+ * that.  MDLOCK_LOCK_GET (FOLL_GET) is refused here with -EINVAL and
+ * STATUS_INVALID_PARAMETER: a page reference does not stay coherent with
+ * the process across fork and copy-on-write.  (Kernel clients may still
+ * choose it for short holds.)
+ */
 #define MDLOCK_LOCK_PIN		(1U << 0)	/* pin_user_pages (FOLL_PIN) */
 #define MDLOCK_LOCK_GET		(1U << 1)	/* get_user_pages (FOLL_GET) */
 
@@ -80,7 +95,14 @@ struct mdlock_handle {
  * @access: %MDLOCK_ACCESS_READ, %MDLOCK_ACCESS_WRITE or %MDLOCK_ACCESS_MODIFY
  * @flags: %MDLOCK_LOCK_PIN, %MDLOCK_LOCK_GET or 0 for the module's default
  * @status: out: the NTSTATUS (STATUS_SUCCESS, STATUS_ACCESS_VIOLATION,
- *          STATUS_WORKING_SET_QUOTA, ...); also for a failed ioctl
+ *          STATUS_WORKING_SET_QUOTA, STATUS_NOT_SUPPORTED for memory the
+ *          kernel will not pin long-term, ...); also for a failed ioctl
+ *
+ * The pages are pinned long-term (FOLL_LONGTERM): the kernel first
+ * migrates them out of ZONE_MOVABLE and CMA, and refuses memory that
+ * cannot be pinned for long (fsdax; writable shared mappings of files on
+ * file systems that track dirty pages, such as ext4, on kernels that
+ * check it): -EOPNOTSUPP with STATUS_NOT_SUPPORTED, nothing left pinned.
  */
 struct mdlock_lock {
 	__u32 handle;

@@ -1,0 +1,803 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wdm_lock.c: probe-and-lock and unlock (MmProbeAndLockPages,
+ * MmProbeAndLockProcessPages, MmUnlockPages), the deferred part of a
+ * release, and the MDLs that describe frames without locking them
+ * (MmBuildMdlForNonPagedPool, IoBuildPartialMdl).
+ *
+ * Lock order, outermost first (mdlock's locks and the kernel's it takes):
+ *
+ *   /dev/mdlock file teardown mutex (wdm_dev.c)
+ *     object mutex (wdm_dev.c), then a partial's source object's mutex
+ *       mmap_lock (read, in GUP; never held across a call out of GUP)
+ *         the lock table's xarray lock (pfndb.c, irqsave; only to add a leaf)
+ *       owners_lock (account.c, raw, irqsave; a hash lookup, nothing inside)
+ *       bugcheck_lock (bugcheck.c, raw, irqsave; copies one record)
+ *
+ * The core takes no lock across a call out, and none of its locks nests in
+ * another.  An MDL itself is not locked: as on Windows, its owner
+ * serialises the calls made on one MDL.  Every lock that unlock takes is
+ * safe in any context, hard interrupts on PREEMPT_RT included (raw
+ * spinlocks, atomics); unlock never allocates: what a release from atomic
+ * context must leave to process context (vunmap, dirtying file-backed
+ * folios under their lock) goes in a record allocated when the lock or the
+ * mapping was made, with a copy of the frames, so the caller may reuse the
+ * MDL as soon as MmUnlockPages returns.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/export.h>
+#include <linux/highmem.h>
+#include <linux/hugetlb.h>
+#include <linux/llist.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/seq_file.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+#include <linux/workqueue.h>
+
+#include "wdm_priv.h"
+
+static char *default_backend = "pin";
+module_param(default_backend, charp, 0444);
+MODULE_PARM_DESC(default_backend, "how user pages are held when a lock does not say: pin (FOLL_PIN) or get (FOLL_GET)");
+
+static bool default_is_get;
+
+bool mdl_default_is_get(void)
+{
+	return default_is_get;
+}
+
+/* Pages pinned per GUP call: bounds the time with interrupts off in GUP-fast. */
+#define MDL_PIN_BATCH	512
+
+/* ---- Releasing pages: what probe-and-lock took, unlock gives back */
+
+/*
+ * Drop what an MDL holds on pfns[0..n), marking frames dirty if @dirty.
+ * Contiguous runs are released together, so a huge page costs one atomic
+ * operation per run.  Dirtying takes the folio lock: process context only;
+ * see release_pages_atomic() for the rest.
+ */
+static void release_pages_of(const PFN_NUMBER *pfns, unsigned long n, u32 hold, bool dirty)
+{
+	unsigned long i, run;
+
+	if (!hold)
+		return;
+	if (hold & MDLP_KERNEL) {
+		for (i = 0; i < n; i++)
+			put_page(pfn_to_page(pfns[i]));
+		return;
+	}
+	for (i = 0; i < n; i += run) {
+		for (run = 1; i + run < n && pfns[i + run] == pfns[i] + run; run++)
+			;
+		if (hold & MDLP_PIN) {
+			unpin_user_page_range_dirty_lock(pfn_to_page(pfns[i]), run, dirty);
+		} else {
+			unsigned long j;
+
+			for (j = 0; j < run; j++) {
+				struct page *page = pfn_to_page(pfns[i] + j);
+
+				if (dirty)
+					set_page_dirty_lock(page);
+				put_page(page);
+			}
+		}
+	}
+}
+
+/*
+ * The same where the caller cannot sleep: only for frames that need no
+ * folio lock to be dirtied (anonymous ones); unlock defers file-backed
+ * write locks to process context instead.
+ */
+static void release_pages_atomic(const PFN_NUMBER *pfns, unsigned long n, u32 hold, bool dirty)
+{
+	unsigned long i;
+
+	if (dirty) {
+		for (i = 0; i < n; i++) {
+			struct folio *folio = page_folio(pfn_to_page(pfns[i]));
+
+			if (!folio_test_dirty(folio))
+				folio_mark_dirty(folio);
+		}
+	}
+	release_pages_of(pfns, n, hold, false);
+}
+
+/**
+ * struct mdl_release - a release deferred from atomic context
+ * @node: entry in the deferred list
+ * @mapping: system mapping to remove, or NULL
+ * @hold: MDLP_PIN or MDLP_GET; 0 when there are no frames to release
+ * @dirty: mark the frames dirty (under their folio locks)
+ * @n: entries in @pfns in use
+ * @cap: entries @pfns has room for
+ * @pfns: a copy of the frames, taken at unlock time
+ */
+struct mdl_release {
+	struct llist_node node;
+	void *mapping;
+	u32 hold;
+	bool dirty;
+	unsigned long n;
+	unsigned long cap;
+	PFN_NUMBER pfns[];
+};
+
+static LLIST_HEAD(deferred);
+static LLIST_HEAD(deferred_frees);
+static atomic_long_t deferred_pending = ATOMIC_LONG_INIT(0);
+static void release_work_fn(struct work_struct *work);
+static DECLARE_WORK(release_work, release_work_fn);
+
+/**
+ * mdl_release_alloc() - a record for a deferred release
+ * @n: frames it must be able to hold (0 for an unmapping only)
+ * @gfp: how to allocate
+ *
+ * Context: As @gfp allows.
+ * Return: the record, or NULL.
+ */
+struct mdl_release *mdl_release_alloc(unsigned long n, gfp_t gfp)
+{
+	struct mdl_release *rel = kvzalloc(struct_size(rel, pfns, n), gfp);
+
+	if (rel)
+		rel->cap = n;
+	return rel;
+}
+
+/* Free memory that may come from vmalloc: later if the caller cannot sleep. */
+void mdl_defer_free(void *ptr)
+{
+	struct llist_node *node = ptr;
+
+	if (!ptr)
+		return;
+	if (mdl_can_sleep() || !is_vmalloc_addr(ptr)) {
+		kvfree(ptr);
+		return;
+	}
+	BUILD_BUG_ON(sizeof(struct mdl_release) < sizeof(*node));
+	llist_add(node, &deferred_frees);
+	schedule_work(&release_work);
+}
+
+/**
+ * mdl_release_free() - free a record that was not used
+ * @rel: the record, or NULL
+ *
+ * Context: Any context.
+ */
+void mdl_release_free(struct mdl_release *rel)
+{
+	mdl_defer_free(rel);
+}
+
+static void release_work_fn(struct work_struct *work)
+{
+	struct llist_node *list = llist_del_all(&deferred), *node, *next;
+	struct mdl_release *rel, *tmp;
+
+	/* Oldest first: the list is a stack. */
+	list = llist_reverse_order(list);
+	llist_for_each_entry_safe(rel, tmp, list, node) {
+		if (rel->mapping)
+			vunmap(rel->mapping);
+		release_pages_of(rel->pfns, rel->n, rel->hold, rel->dirty);
+		kvfree(rel);
+		atomic_long_dec(&deferred_pending);
+		cond_resched();
+	}
+	list = llist_del_all(&deferred_frees);
+	for (node = list; node; node = next) {
+		next = node->next;
+		kvfree(node);
+	}
+}
+
+static void defer(struct mdl_release *rel)
+{
+	atomic_long_inc(&deferred_pending);
+	llist_add(&rel->node, &deferred);
+	schedule_work(&release_work);
+}
+
+/**
+ * mdl_defer_unmap() - remove a system mapping from process context
+ * @mapping: what vmap() returned
+ * @rel: the record made with the mapping, whose frames (if any) are
+ *       released after the unmapping
+ *
+ * Context: Any context.
+ */
+void mdl_defer_unmap(void *mapping, struct mdl_release *rel)
+{
+	rel->mapping = mapping;
+	defer(rel);
+}
+
+long mdl_deferred_pending(void)
+{
+	return atomic_long_read(&deferred_pending);
+}
+
+/**
+ * mdlock_flush_deferred() - wait for releases deferred from atomic context
+ *
+ * MmUnlockPages() and the unmapping routines, called where they may not
+ * sleep, leave dirtying file pages and removing mappings to a work item.
+ * This waits until every such release has finished.  Module unload does.
+ *
+ * Context: Process context, may sleep.
+ */
+void mdlock_flush_deferred(void)
+{
+	flush_work(&release_work);
+}
+EXPORT_SYMBOL_NS_GPL(mdlock_flush_deferred, MDLOCK);
+
+/* ---- Probe and lock */
+
+/* The page behind a kernel address, or NULL. */
+static struct page *kernel_page(unsigned long va)
+{
+	if (virt_addr_valid((void *)va))
+		return virt_to_page((void *)va);
+	if (is_vmalloc_addr((void *)va))
+		return vmalloc_to_page((void *)va);
+	return NULL;
+}
+
+/*
+ * Hold kernel pages (KernelMode, a kernel address): a reference each, on
+ * the folio (a compound page's head).  The tail pages of a high-order
+ * allocation that is not compound have no reference count at all: an MDL
+ * over such memory takes no references (MDLP_NOREF), which for memory that
+ * is never paged only gives up catching a driver that frees it while it is
+ * locked.
+ */
+static mdl_status_t lock_kernel_pages(struct mdl *mdl, unsigned long n)
+{
+	PFN_NUMBER *pfns = mdl_pfns(mdl);
+	unsigned long va = (unsigned long)mdl->StartVa, i;
+	struct page *page;
+
+	for (i = 0; i < n; i++) {
+		page = kernel_page(va + i * PAGE_SIZE);
+		if (!page) {
+			release_pages_of(pfns, i, mdl->Private.flags & MDLP_NOREF ? 0 : MDLP_KERNEL,
+					 false);
+			return STATUS_ACCESS_VIOLATION;
+		}
+		pfns[i] = page_to_pfn(page);
+		if (mdl->Private.flags & MDLP_NOREF)
+			continue;
+		if (!folio_try_get(page_folio(page))) {
+			release_pages_of(pfns, i, MDLP_KERNEL, false);
+			mdl->Private.flags |= MDLP_NOREF;
+		}
+	}
+	return STATUS_SUCCESS;
+}
+
+/* Pin or get @n pages at @start into @pages (mmap_lock held if @remote). */
+static long gup_batch(struct mm_struct *mm, unsigned long start, unsigned long n,
+		      unsigned int gup_flags, u32 hold, bool remote, struct page **pages)
+{
+	if (remote) {
+		if (hold & MDLP_PIN)
+			return mdl_pin_user_pages_remote(mm, start, n, gup_flags, pages, NULL);
+		return mdl_get_user_pages_remote(mm, start, n, gup_flags, pages, NULL);
+	}
+	if (hold & MDLP_PIN)
+		return pin_user_pages_fast(start, n, gup_flags, pages);
+	return get_user_pages_fast(start, n, gup_flags, pages);
+}
+
+static void drop_page(struct page *page, u32 hold)
+{
+	if (hold & MDLP_PIN)
+		unpin_user_page(page);
+	else
+		put_page(page);
+}
+
+/*
+ * A read lock of anonymous memory never written finds the shared zero
+ * page there; holding it would leave the MDL blind to what the process
+ * writes later (the write faults in a new page).  Neither 6.1 nor 6.12
+ * unshares it for a pin, long-term or not, so the page is faulted in for
+ * writing first where the mapping allows writes: the process's data then
+ * lives in the frame the MDL holds.  Where it does not (a read-only
+ * mapping), the zero page is what the process sees too, and it stays.
+ */
+static struct page *unshare_zero_page(struct mm_struct *mm, unsigned long addr,
+				      unsigned int gup_flags, u32 hold, bool remote,
+				      struct page *zero)
+{
+	struct page *page;
+
+	if (gup_batch(mm, addr, 1, gup_flags | FOLL_WRITE, hold, remote, &page) != 1)
+		return zero;
+	drop_page(zero, hold);
+	return page;
+}
+
+/*
+ * Why a long-term write pin of @addr failed with -EFAULT: GUP refuses it
+ * for a shared mapping of a file whose file system tracks dirty pages
+ * (ext4, ...: writes through the pin would bypass writeback).  That is
+ * STATUS_NOT_SUPPORTED, not an access violation.
+ */
+static bool longterm_write_refused(struct mm_struct *mm, unsigned long addr)
+{
+	struct vm_area_struct *vma;
+	bool refused = false;
+
+	if (!MDL_GUP_REFUSES_LONGTERM_FILE_WRITE || mmap_read_lock_killable(mm))
+		return false;
+	vma = vma_lookup(mm, addr);
+	if (vma && vma->vm_file && (vma->vm_flags & (VM_SHARED | VM_WRITE)) ==
+	    (VM_SHARED | VM_WRITE) && !is_vm_hugetlb_page(vma) &&
+	    !shmem_mapping(vma->vm_file->f_mapping))
+		refused = true;
+	mmap_read_unlock(mm);
+	return refused;
+}
+
+static mdl_status_t gup_status(long ret, struct mm_struct *mm, unsigned long addr,
+			       unsigned int gup_flags)
+{
+	switch (ret) {
+	case -ENOMEM:
+	case -EINTR:
+	case -ERESTARTSYS:
+	case -EAGAIN:
+		return STATUS_INSUFFICIENT_RESOURCES;
+	case -EOPNOTSUPP:
+		/* fsdax and other memory that cannot be pinned long-term */
+		return STATUS_NOT_SUPPORTED;
+	case -EFAULT:
+		if ((gup_flags & (FOLL_LONGTERM | FOLL_WRITE)) == (FOLL_LONGTERM | FOLL_WRITE) &&
+		    longterm_write_refused(mm, addr))
+			return STATUS_NOT_SUPPORTED;
+		return STATUS_ACCESS_VIOLATION;
+	default:
+		return STATUS_ACCESS_VIOLATION;
+	}
+}
+
+/*
+ * Pin or get user pages of @mm into the PFN array, MDL_PIN_BATCH at a
+ * time.  Each batch is filled with struct page pointers (the same size as
+ * a PFN) and turned into frame numbers in place before the next, so
+ * nothing is allocated and a failure leaves no pointer behind: the array
+ * is zeroed and everything held is released.
+ */
+static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsigned long n,
+				    unsigned int gup_flags, u32 hold, bool remote)
+{
+	PFN_NUMBER *pfns = mdl_pfns(mdl);
+	struct page **pages = (struct page **)pfns;
+	unsigned long va = (unsigned long)mdl->StartVa, done = 0, i;
+	bool file = false;
+	long ret = 0;
+
+	BUILD_BUG_ON(sizeof(struct page *) != sizeof(PFN_NUMBER));
+
+	while (done < n) {
+		unsigned long start = va + done * PAGE_SIZE;
+		unsigned long want = min_t(unsigned long, n - done, MDL_PIN_BATCH);
+
+		if (remote && mmap_read_lock_killable(mm)) {
+			ret = -EINTR;
+			break;
+		}
+		ret = gup_batch(mm, start, want, gup_flags, hold, remote, pages + done);
+		if (ret > 0 && !(gup_flags & FOLL_WRITE)) {
+			for (i = done; i < done + ret; i++)
+				if (unlikely(is_zero_pfn(page_to_pfn(pages[i]))))
+					pages[i] = unshare_zero_page(mm, va + i * PAGE_SIZE,
+								     gup_flags, hold, remote,
+								     pages[i]);
+		}
+		if (remote)
+			mmap_read_unlock(mm);
+		if (ret <= 0)
+			break;
+		for (i = done; i < done + ret; i++) {
+			struct page *page = pages[i];
+
+			if (!folio_test_anon(page_folio(page)))
+				file = true;
+			pfns[i] = page_to_pfn(page);
+		}
+		done += ret;
+		cond_resched();
+	}
+
+	if (done < n) {
+		mdl_status_t status = gup_status(ret ? ret : -EFAULT, mm, va + done * PAGE_SIZE,
+						 gup_flags);
+
+		release_pages_of(pfns, done, hold, false);
+		memset(pfns, 0, n * sizeof(*pfns));
+		return status;
+	}
+	if (file)
+		mdl->Private.flags |= MDLP_FILE_PAGES;
+	return STATUS_SUCCESS;
+}
+
+static bool is_user_range(unsigned long va, unsigned long len)
+{
+	return va + len > va && va + len <= TASK_SIZE_MAX;
+}
+
+/**
+ * mdlock_probe_and_lock() - MmProbeAndLockPages / MmProbeAndLockProcessPages
+ * @mdl: an unlocked MDL describing the buffer
+ * @process: whose memory a user address is in; NULL for the caller's
+ * @mode: MDL_USER_MODE (the buffer must be user memory) or MDL_KERNEL_MODE
+ * @operation: MDL_IO_READ_ACCESS, MDL_IO_WRITE_ACCESS or MDL_IO_MODIFY_ACCESS
+ * @flags: MDLOCK_LOCK_PIN or MDLOCK_LOCK_GET for user pages (0: the
+ *         default_backend module parameter), optionally with
+ *         MDLOCK_LOCK_LONGTERM (pins only) for a lock held indefinitely
+ *
+ * Makes every page resident, checks it for the access asked for (breaking
+ * copy-on-write for a write lock; a read lock of never-written anonymous
+ * memory gets its own frames, not the shared zero page), and holds it:
+ * user pages with pin_user_pages or get_user_pages (never FOLL_FORCE), in
+ * batches of 512 pages, kernel pages with a reference.  Fills the PFN
+ * array, sets MDL_PAGES_LOCKED (and MDL_WRITE_OPERATION), counts each
+ * frame in the lock table and the pages against the owning process and
+ * the module-wide limit.  On failure nothing is left held, the PFN array
+ * holds no page pointer, and the header is unchanged.
+ *
+ * Context: Process context for user memory.  Kernel memory may be locked
+ * in atomic context (Windows' DISPATCH_LEVEL), but not in a hardirq.
+ * Return: STATUS_SUCCESS; STATUS_ACCESS_VIOLATION for memory that is not
+ * there, not user memory in UserMode, or lacks the access;
+ * STATUS_NOT_SUPPORTED for memory the kernel will not pin long-term;
+ * STATUS_WORKING_SET_QUOTA past the page_lock_limit;
+ * STATUS_INSUFFICIENT_RESOURCES without memory for the bookkeeping;
+ * STATUS_INVALID_DEVICE_REQUEST for a broken rule (reported as its bug
+ * check); STATUS_INVALID_PARAMETER for bad @mode, @operation or @flags.
+ */
+mdl_status_t mdlock_probe_and_lock(struct mdl *mdl, struct task_struct *process,
+				   int mode, int operation, unsigned int flags)
+{
+	bool write = operation == MDL_IO_WRITE_ACCESS || operation == MDL_IO_MODIFY_ACCESS;
+	unsigned long va = mdl_va(mdl), n = mdl_span(mdl);
+	struct task_struct *task = process ? process : current;
+	struct mdl_owner *owner = NULL;
+	struct mm_struct *mm = NULL, *held_mm = NULL;
+	struct mdl_release *rel = NULL;
+	unsigned int gup_flags;
+	mdl_status_t status;
+	u32 hold;
+
+	if ((mode != MDL_KERNEL_MODE && mode != MDL_USER_MODE) ||
+	    operation < MDL_IO_READ_ACCESS || operation > MDL_IO_MODIFY_ACCESS ||
+	    (flags & ~MDLOCK_LOCK_FLAGS) ||
+	    (flags & (MDLOCK_LOCK_PIN | MDLOCK_LOCK_GET)) == (MDLOCK_LOCK_PIN | MDLOCK_LOCK_GET))
+		return STATUS_INVALID_PARAMETER;
+	if (!mdl_rule_check(mdl, process ? OP_LOCK_PROCESS : OP_LOCK))
+		return STATUS_INVALID_DEVICE_REQUEST;
+	if (in_hardirq() || in_nmi()) {
+		mdl_bugcheck(BC_VERIFIER_VIOLATION, BCP_HIDE(3), process ? 0x71 : 0x70,
+			     IRQL_DEVICE_LEVEL, (u64)(unsigned long)mdl, mode,
+			     "probe-and-lock above DISPATCH_LEVEL (in a hardirq)");
+		return STATUS_INVALID_DEVICE_REQUEST;
+	}
+	if (mode == MDL_USER_MODE && (!mdl->ByteCount || !is_user_range(va, mdl->ByteCount)))
+		return STATUS_ACCESS_VIOLATION;
+	if (!mdl->ByteCount)
+		return STATUS_INVALID_PARAMETER;
+
+	if (is_user_range(va, mdl->ByteCount)) {
+		if (!(flags & (MDLOCK_LOCK_PIN | MDLOCK_LOCK_GET)))
+			flags |= mdl_default_is_get() ? MDLOCK_LOCK_GET : MDLOCK_LOCK_PIN;
+		/* A long-term hold must be a pin: a reference goes stale across COW. */
+		if ((flags & (MDLOCK_LOCK_GET | MDLOCK_LOCK_LONGTERM)) ==
+		    (MDLOCK_LOCK_GET | MDLOCK_LOCK_LONGTERM))
+			return STATUS_INVALID_PARAMETER;
+		if (!mdl_can_sleep()) {
+			mdl_bugcheck(BC_IRQL_NOT_LESS_OR_EQUAL, BCP_HIDE(4), va, mdl_irql(), write,
+				     (u64)(unsigned long)__builtin_return_address(0),
+				     "probe-and-lock of pageable (user) memory where sleeping is not allowed");
+			return STATUS_INVALID_DEVICE_REQUEST;
+		}
+		/* A kthread using a borrowed mm (kthread_use_mm) is its own process. */
+		if (process && process != current) {
+			held_mm = get_task_mm(process);
+			mm = held_mm;
+		} else {
+			mm = current->mm;
+		}
+		if (!mm)
+			return STATUS_ACCESS_VIOLATION;
+		hold = (flags & MDLOCK_LOCK_GET) ? MDLP_GET : MDLP_PIN;
+	} else {
+		hold = MDLP_KERNEL;
+		task = NULL;
+	}
+
+	if (!mdl_charge_pages(n)) {
+		status = STATUS_WORKING_SET_QUOTA;
+		goto out_mm;
+	}
+	if (mm) {
+		owner = mdl_owner_get(mm, task);
+		if (!owner) {
+			status = STATUS_INSUFFICIENT_RESOURCES;
+			goto out_uncharge;
+		}
+	}
+
+	mdl->Private.flags &= ~(MDLP_HOLD_MASK | MDLP_FILE_PAGES | MDLP_NOREF);
+	gup_flags = (write ? FOLL_WRITE : 0) |
+		    (hold == MDLP_PIN && (flags & MDLOCK_LOCK_LONGTERM) ? FOLL_LONGTERM : 0);
+	if (hold == MDLP_KERNEL)
+		status = lock_kernel_pages(mdl, n);
+	else
+		status = lock_user_pages(mdl, mm, n, gup_flags, hold, mm != current->mm);
+	if (!MDL_NT_SUCCESS(status))
+		goto out_owner;
+	if (mdl->Private.flags & MDLP_NOREF)
+		hold = 0;
+
+	/* Unlock from atomic context dirties file-backed folios later. */
+	if (write && hold && (mdl->Private.flags & MDLP_FILE_PAGES)) {
+		rel = mdl_release_alloc(n, GFP_KERNEL_ACCOUNT);
+		if (!rel) {
+			status = STATUS_INSUFFICIENT_RESOURCES;
+			goto out_release;
+		}
+	}
+	if (mdl_counts_add(mdl_pfns(mdl), n,
+			   mdl_can_sleep() ? GFP_KERNEL : GFP_NOWAIT | __GFP_NOWARN)) {
+		status = STATUS_INSUFFICIENT_RESOURCES;
+		goto out_release;
+	}
+
+	if (owner)
+		mdl_owner_add(owner, n);
+	mdl_locked_mdls_add(1);
+	mdl->Private.owner = owner;
+	mdl->Private.release = rel;
+	mdl->Private.locked = n;
+	mdl->Private.flags |= hold;
+	mdl->Private.flags &= ~MDLP_WAS_LOCKED;
+	mdl->Process = task;
+	mdl->MdlFlags |= MDL_PAGES_LOCKED | (write ? MDL_WRITE_OPERATION : 0);
+	if (held_mm)
+		mmput(held_mm);
+	return STATUS_SUCCESS;
+
+out_release:
+	mdl_release_free(rel);
+	release_pages_of(mdl_pfns(mdl), n, hold, false);
+	memset(mdl_pfns(mdl), 0, n * sizeof(PFN_NUMBER));
+	mdl->Private.flags &= ~(MDLP_HOLD_MASK | MDLP_FILE_PAGES | MDLP_NOREF);
+out_owner:
+	if (owner)
+		mdl_owner_put(owner);
+out_uncharge:
+	mdl_uncharge_pages(n);
+out_mm:
+	if (held_mm)
+		mmput(held_mm);
+	return status;
+}
+EXPORT_SYMBOL_NS_GPL(mdlock_probe_and_lock, MDLOCK);
+
+/* ---- Unlock */
+
+/**
+ * mdlock_unlock() - MmUnlockPages
+ * @mdl: an MDL locked by mdlock_probe_and_lock()
+ *
+ * Removes the MDL's system mapping, marks the frames dirty after a write
+ * lock of user memory (never kernel memory: slab and vmalloc pages are not
+ * page cache), drops the pins or references on exactly the pages the lock
+ * took (the count stored then, whatever the header says now), lowers the
+ * lock counts and the process's locked-page count, and clears
+ * MDL_PAGES_LOCKED.
+ *
+ * Context: Any context.  Where it may not sleep, what must (vunmap, and
+ * dirtying file-backed folios under their lock) is deferred to a work
+ * item with a copy of the frames: those stay held until it runs
+ * (mdlock_flush_deferred() waits), but the MDL is unlocked, counted out
+ * and reusable at once.  Unlock allocates nothing.
+ * Return: STATUS_SUCCESS, or STATUS_INVALID_DEVICE_REQUEST for an MDL
+ * that is not locked, partial or nonpaged (reported as its bug check).
+ */
+mdl_status_t mdlock_unlock(struct mdl *mdl)
+{
+	struct mdl_owner *owner = mdl->Private.owner;
+	u32 hold = mdl->Private.flags & MDLP_HOLD_MASK;
+	bool dirty = (mdl->MdlFlags & MDL_WRITE_OPERATION) && (hold & (MDLP_PIN | MDLP_GET));
+	unsigned long n = mdl->Private.locked;
+	struct mdl_release *rel = mdl->Private.release;
+	PFN_NUMBER *pfns = mdl_pfns(mdl);
+
+	if (!mdl_rule_check(mdl, OP_UNLOCK))
+		return STATUS_INVALID_DEVICE_REQUEST;
+
+	mdl_counts_sub(pfns, n);
+	if (owner)
+		mdl_owner_add(owner, -(long)n);
+	mdl_uncharge_pages(n);
+	mdl_locked_mdls_add(-1);
+	mdl->Private.release = NULL;
+
+	mdl_unmap_own(mdl);
+	if (mdl_can_sleep()) {
+		release_pages_of(pfns, n, hold, dirty);
+		mdl_release_free(rel);
+	} else if (dirty && (mdl->Private.flags & MDLP_FILE_PAGES)) {
+		/* Made at lock time with room for every frame. */
+		memcpy(rel->pfns, pfns, n * sizeof(*pfns));
+		rel->n = n;
+		rel->hold = hold;
+		rel->dirty = true;
+		defer(rel);
+	} else {
+		release_pages_atomic(pfns, n, hold, dirty);
+		mdl_release_free(rel);
+	}
+
+	mdl->Private.owner = NULL;
+	mdl->Private.locked = 0;
+	mdl->Private.flags &= ~(MDLP_HOLD_MASK | MDLP_FILE_PAGES | MDLP_NOREF);
+	mdl->Private.flags |= MDLP_WAS_LOCKED;
+	mdl->MdlFlags &= ~(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION);
+	if (owner)
+		mdl_owner_put(owner);
+	return STATUS_SUCCESS;
+}
+EXPORT_SYMBOL_NS_GPL(mdlock_unlock, MDLOCK);
+
+/* ---- Nonpaged pool and partial MDLs */
+
+/* The frame behind a resident kernel address, or 0 (no frame is 0 here). */
+static unsigned long kernel_pfn(unsigned long va)
+{
+	struct page *page = kernel_page(va);
+
+	return page ? page_to_pfn(page) : 0;
+}
+
+/**
+ * mdlock_build_nonpaged() - MmBuildMdlForNonPagedPool
+ * @mdl: an MDL over resident kernel memory (kmalloc, vmalloc, ...)
+ *
+ * Fills the PFN array, sets MDL_SOURCE_IS_NONPAGED_POOL and MappedSystemVa
+ * to the buffer; takes no reference and no lock count.  User memory
+ * (pageable) and non-resident ranges are refused and reported.
+ *
+ * Context: Any context.
+ * Return: STATUS_SUCCESS, or STATUS_INVALID_DEVICE_REQUEST.
+ */
+mdl_status_t mdlock_build_nonpaged(struct mdl *mdl)
+{
+	unsigned long va = (unsigned long)mdl->StartVa, n = mdl_span(mdl), i;
+
+	if (!mdl_rule_check(mdl, OP_BUILD_NONPAGED))
+		return STATUS_INVALID_DEVICE_REQUEST;
+	if (va < TASK_SIZE_MAX) {
+		mdl_bugcheck(BC_VERIFIER_VIOLATION, BCP_HIDE(3), 0x7F, mdl_irql(),
+			     (u64)(unsigned long)mdl, mdl->MdlFlags,
+			     "MmBuildMdlForNonPagedPool of pageable (user) memory");
+		return STATUS_INVALID_DEVICE_REQUEST;
+	}
+	for (i = 0; i < n; i++) {
+		if (!kernel_pfn(va + i * PAGE_SIZE)) {
+			mdl_bugcheck(BC_MEMORY_MANAGEMENT, BCP_HIDE(2) | BCP_HIDE(3), 0x1240,
+				     (u64)(unsigned long)mdl,
+				     va + i * PAGE_SIZE, 0,
+				     "MmBuildMdlForNonPagedPool of a non-resident range");
+			return STATUS_INVALID_DEVICE_REQUEST;
+		}
+	}
+	for (i = 0; i < n; i++)
+		mdl_pfns(mdl)[i] = kernel_pfn(va + i * PAGE_SIZE);
+	mdl->Process = NULL;
+	mdl->MappedSystemVa = (void *)mdl_va(mdl);
+	mdl->MdlFlags |= MDL_SOURCE_IS_NONPAGED_POOL;
+	return STATUS_SUCCESS;
+}
+EXPORT_SYMBOL_NS_GPL(mdlock_build_nonpaged, MDLOCK);
+
+/**
+ * mdlock_build_partial() - IoBuildPartialMdl
+ * @source: a locked, nonpaged-pool or partial MDL
+ * @target: an MDL with room for the sub-range
+ * @va: the sub-range's start, a buffer address inside @source
+ * @length: its length; 0 for the rest of @source
+ *
+ * @target describes the sub-range: its StartVa, ByteOffset and ByteCount,
+ * @source's Process, the matching slice of the PFN array, MDL_PARTIAL, and
+ * @source's SOURCE_IS_NONPAGED_POOL, MAPPED_TO_SYSTEM_VA (MappedSystemVa
+ * moved to the sub-range), IO_PAGE_READ and IO_SPACE.  A range outside the
+ * source or a target too small is refused and reported.
+ *
+ * Context: Any context.
+ * Return: STATUS_SUCCESS, or STATUS_INVALID_DEVICE_REQUEST.
+ */
+mdl_status_t mdlock_build_partial(struct mdl *source, struct mdl *target,
+				  const void *va, size_t length)
+{
+	unsigned long start = mdl_va(source), end = start + source->ByteCount;
+	unsigned long addr = (unsigned long)va, first, span;
+	u16 inherit = MDL_SOURCE_IS_NONPAGED_POOL | MDL_MAPPED_TO_SYSTEM_VA |
+		      MDL_IO_PAGE_READ | MDL_IO_SPACE;
+
+	if (!mdl_rule_check(source, OP_PARTIAL_SOURCE) ||
+	    !mdl_rule_check(target, OP_PARTIAL_TARGET))
+		return STATUS_INVALID_DEVICE_REQUEST;
+	if (!length && addr >= start && addr < end)
+		length = end - addr;
+	if (addr < start || addr >= end || !length || length > end - addr) {
+		mdl_bugcheck(BC_INVALID_MDL_RANGE, BCP_HIDE(1) | BCP_HIDE(2),
+			     (u64)(unsigned long)source,
+			     (u64)(unsigned long)target, addr, length,
+			     "IoBuildPartialMdl of a range outside the source MDL");
+		return STATUS_INVALID_DEVICE_REQUEST;
+	}
+	if (target->Size < mdlock_size(va, length)) {
+		mdl_bugcheck(BC_TARGET_MDL_TOO_SMALL, 0, 0, 0, 0, 0,
+			     "IoBuildPartialMdl into a target MDL too small for the range");
+		return STATUS_INVALID_DEVICE_REQUEST;
+	}
+
+	mdlock_prepare_for_reuse(target);
+	first = (source->ByteOffset + (addr - start)) >> PAGE_SHIFT;
+	span = ADDRESS_AND_SIZE_TO_SPAN_PAGES(va, length);
+	memcpy(mdl_pfns(target), mdl_pfns(source) + first, span * sizeof(PFN_NUMBER));
+	target->StartVa = PAGE_ALIGN(va);
+	target->ByteOffset = BYTE_OFFSET(va);
+	target->ByteCount = length;
+	target->Process = source->Process;
+	target->MdlFlags = (target->MdlFlags & MDL_ALLOCATED_FIXED_SIZE) | MDL_PARTIAL |
+			   (source->MdlFlags & inherit);
+	/* A partial of a read lock maps read-only, as its source does. */
+	target->Private.flags &= ~MDLP_MAP_READONLY;
+	if ((source->Private.flags & MDLP_MAP_READONLY) ||
+	    (source->MdlFlags & (MDL_PAGES_LOCKED | MDL_WRITE_OPERATION)) == MDL_PAGES_LOCKED)
+		target->Private.flags |= MDLP_MAP_READONLY;
+	if (source->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL))
+		target->MappedSystemVa = (char *)source->MappedSystemVa + (addr - start);
+	return STATUS_SUCCESS;
+}
+EXPORT_SYMBOL_NS_GPL(mdlock_build_partial, MDLOCK);
+
+int mdl_lock_init(void)
+{
+	if (!strcmp(default_backend, "get")) {
+		default_is_get = true;
+	} else if (strcmp(default_backend, "pin")) {
+		pr_err("default_backend=%s: must be pin or get\n", default_backend);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void mdl_lock_exit(void)
+{
+	mdlock_flush_deferred();
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * wdm_priv.h: what the files that implement the MDL routines share on top
+ * of internal.h: the Windows types (<mdl/wdm.h>, whose PAGE_ALIGN is
+ * Windows', rounding down) and helpers over an MDL header.
+ */
+#ifndef _MDL_WDM_PRIV_H
+#define _MDL_WDM_PRIV_H
+
+#include <mdl/wdm.h>
+
+#include "internal.h"
+
+static inline PFN_NUMBER *mdl_pfns(struct mdl *mdl)
+{
+	return MmGetMdlPfnArray(mdl);
+}
+
+/* Pages the buffer the header describes spans (not what a lock holds). */
+static inline unsigned long mdl_span(const struct mdl *mdl)
+{
+	return ADDRESS_AND_SIZE_TO_SPAN_PAGES(mdl->ByteOffset, mdl->ByteCount);
+}
+
+/* Address of the buffer's first byte. */
+static inline unsigned long mdl_va(const struct mdl *mdl)
+{
+	return (unsigned long)mdl->StartVa + mdl->ByteOffset;
+}
+
+#endif /* _MDL_WDM_PRIV_H */
