@@ -57,24 +57,31 @@ struct hd_irq {
 	struct hrtimer timer;
 	PMDL mdl;
 	PMDL other;
+	bool partial;
 	bool hardirq;
 	bool done;
 };
 
 /*
  * In a hard interrupt: unlock, then reuse the MDL at once for another
- * buffer's frames, as a driver may as soon as MmUnlockPages returns.
+ * MDL's frames, as a driver may as soon as MmUnlockPages returns: as the
+ * target of IoBuildPartialMdl, or initialised afresh.
  */
 static enum hrtimer_restart hd_irq_fn(struct hrtimer *timer)
 {
 	struct hd_irq *h = container_of(timer, struct hd_irq, timer);
-	size_t n = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(h->other),
-						  MmGetMdlByteCount(h->other));
+	PVOID va = MmGetMdlVirtualAddress(h->other);
+	ULONG len = MmGetMdlByteCount(h->other);
 
 	h->hardirq = in_hardirq();
 	MmUnlockPages(h->mdl);
-	MmInitializeMdl(h->mdl, MmGetMdlVirtualAddress(h->other), MmGetMdlByteCount(h->other));
-	memcpy(MmGetMdlPfnArray(h->mdl), MmGetMdlPfnArray(h->other), n * sizeof(PFN_NUMBER));
+	if (h->partial) {
+		IoBuildPartialMdl(h->other, h->mdl, va, len);
+	} else {
+		MmInitializeMdl(h->mdl, va, len);
+		memcpy(MmGetMdlPfnArray(h->mdl), MmGetMdlPfnArray(h->other),
+		       ADDRESS_AND_SIZE_TO_SPAN_PAGES(va, len) * sizeof(PFN_NUMBER));
+	}
 	WRITE_ONCE(h->done, true);
 	return HRTIMER_NORESTART;
 }
@@ -82,23 +89,28 @@ static enum hrtimer_restart hd_irq_fn(struct hrtimer *timer)
 /*
  * A write lock of file-backed pages, mapped, unlocked from a hard-IRQ timer
  * and the MDL reused at once: the deferred release dirties and unpins the
- * frames that were locked (taken at unlock time), not what the MDL names
+ * frames that were locked (copied at unlock time), not what the MDL names
  * by the time the work item runs.
  */
-static void hardirq_unlock_then_reuse_releases_the_locked_frames(struct kunit *test)
+static void hd_hardirq_unlock_then_reuse(struct kunit *test, bool partial)
 {
 	unsigned long file_va = hd_shmem_buf(test, 2 * PAGE_SIZE);
 	unsigned long anon_va = mdlt_user_buf(test, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE);
 	unsigned long fpfn[2], apfn[2];
-	struct hd_irq h = {};
+	struct hd_irq h = { .partial = partial };
 	int i;
 
 	mdlt_user_fill(test, file_va, 2 * PAGE_SIZE, 0x11);
 	mdlt_user_fill(test, anon_va, 2 * PAGE_SIZE, 0x22);
-	/* A driver's own MDL buffer, as drivers reuse them. */
-	h.mdl = kunit_kzalloc(test, MmSizeOfMdl(file_va, 2 * PAGE_SIZE), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, h.mdl);
-	MmInitializeMdl(h.mdl, file_va, 2 * PAGE_SIZE);
+	if (partial) {
+		/* IoAllocateMdl's MDL, reused as a partial MDL's target */
+		h.mdl = mdlt_alloc(test, file_va, 2 * PAGE_SIZE);
+	} else {
+		/* A driver's own MDL buffer, initialised again */
+		h.mdl = kunit_kzalloc(test, MmSizeOfMdl(file_va, 2 * PAGE_SIZE), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, h.mdl);
+		MmInitializeMdl(h.mdl, file_va, 2 * PAGE_SIZE);
+	}
 	h.other = mdlt_alloc(test, anon_va, 2 * PAGE_SIZE);
 	HD_ASSERT_STATUS(test, MmProbeAndLockPages(h.mdl, UserMode, IoWriteAccess),
 			 STATUS_SUCCESS);
@@ -131,8 +143,20 @@ static void hardirq_unlock_then_reuse_releases_the_locked_frames(struct kunit *t
 		KUNIT_EXPECT_TRUE(test, mdlt_pfn_pinned(apfn[i]));
 		KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(apfn[i]), 1U);
 	}
-	MmUnlockPages(h.other);
+	if (partial)
+		mdlt_free(test, h.mdl);
+	mdlt_free(test, h.other);
 	mdlt_expect_pins_balanced(test);
+}
+
+static void hardirq_unlock_then_partial_into_it(struct kunit *test)
+{
+	hd_hardirq_unlock_then_reuse(test, true);
+}
+
+static void hardirq_unlock_then_initialize_it(struct kunit *test)
+{
+	hd_hardirq_unlock_then_reuse(test, false);
 }
 
 /*
@@ -366,7 +390,8 @@ static void ext4_write_lock_unlocked_in_atomic_reaches_disk(struct kunit *test)
 
 static struct kunit_case mdlock_harden_cases[] = {
 	KUNIT_CASE(ext4_write_lock_unlocked_in_atomic_reaches_disk),
-	KUNIT_CASE(hardirq_unlock_then_reuse_releases_the_locked_frames),
+	KUNIT_CASE(hardirq_unlock_then_partial_into_it),
+	KUNIT_CASE(hardirq_unlock_then_initialize_it),
 	KUNIT_CASE(unlock_releases_what_was_locked),
 	KUNIT_CASE(kernel_write_lock_dirties_nothing),
 	KUNIT_CASE(read_lock_maps_read_only),
