@@ -152,7 +152,7 @@ void mdl_owner_put(struct mdl_owner *owner)
 	}
 	hash_del(&owner->hnode);
 	raw_spin_unlock_irqrestore(&owners_lock, flags);
-	if (mdl_can_sleep()) {
+	if (mdl_surely_can_sleep()) {
 		owner_free(owner);
 	} else {
 		llist_add(&owner->free_node, &owners_to_free);

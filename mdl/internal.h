@@ -124,7 +124,7 @@ int mdl_lock_init(void);
 void mdl_lock_exit(void);
 
 /* wdm_map.c */
-void mdl_unmap_own(struct mdl *mdl);
+void mdl_unmap_own(struct mdl *mdl, bool may_sleep);
 
 void mdl_debugfs_init(void);
 void mdl_debugfs_exit(void);
@@ -163,4 +163,30 @@ static inline bool mdl_can_sleep(void)
 		return false;
 	return true;
 }
+
+/**
+ * mdl_surely_can_sleep() - for the paths that have a way not to sleep
+ *
+ * Unlocking, unmapping and freeing can always defer what sleeps to a work
+ * item, so where the kernel cannot see a spinlock (no PREEMPT_COUNT) they
+ * assume one and take the path that does not sleep.  Locking user memory
+ * has no such path and uses mdl_can_sleep().
+ *
+ * Return: true only where sleeping is known to be allowed.
+ */
+static inline bool mdl_surely_can_sleep(void)
+{
+	return IS_ENABLED(CONFIG_PREEMPT_COUNT) && mdl_can_sleep();
+}
+
+/*
+ * Whether releasing frames (which may free them) is safe here: not in a
+ * hard interrupt or with interrupts off on PREEMPT_RT, where the page
+ * allocator's locks sleep.
+ */
+static inline bool mdl_can_free_pages(void)
+{
+	return !IS_ENABLED(CONFIG_PREEMPT_RT) || (!in_hardirq() && !irqs_disabled());
+}
+
 #endif /* _MDL_INTERNAL_H */

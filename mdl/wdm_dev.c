@@ -28,12 +28,16 @@
  *   MDLs in that file, as Windows closes a dying process's handles.
  *
  * Locking, outermost first: mf->teardown (close and an address space's
- * end, one at a time; also guards the list of address spaces), an
- * object's mutex (serialises the operations on its MDL), and when a
- * partial MDL is freed its source's mutex; mdlock's core locks nest inside
- * (see wdm_lock.c).  The handle table's xarray lock is taken only inside
- * the xa_* calls.  mmu_notifier_unregister() is never called under
- * mf->teardown: it waits for a running release, which takes it.
+ * end, one at a time, held across nothing but their bounded teardown, for
+ * an mmu_notifier release waits for it inside the kernel-wide notifier
+ * SRCU), an object's mutex (serialises the operations on its MDL), and
+ * when a partial MDL is freed its source's mutex; mdlock's core locks nest
+ * inside (see wdm_lock.c).  mf->spaces_lock guards the list of address
+ * spaces and is held across registering a notifier (which waits for the
+ * mmap_lock); no release takes it.  The handle table's xarray lock is
+ * taken only to look up, claim or insert a handle.
+ * mmu_notifier_unregister() is never called under mf->teardown: it waits
+ * for a running release, which takes it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -54,10 +58,9 @@
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 
-#include <mdl/wdm.h>
 #include <uapi/linux/mdlock.h>
 
-#include "internal.h"
+#include "wdm_priv.h"
 
 /* The ABI's layouts: the same for 32-bit callers, no implicit padding. */
 static_assert(sizeof(struct mdlock_version) == 16);
@@ -81,7 +84,8 @@ static atomic_long_t dev_mdls = ATOMIC_LONG_INIT(0);
  * struct mdlock_file - an open /dev/mdlock
  * @handles: the MDLs by handle
  * @teardown: held while MDLs are torn down (close, an address space's
- *            end); guards @spaces and @nr_spaces
+ *            end), and only then: an mmu_notifier release waits for it
+ * @spaces_lock: guards @spaces and @nr_spaces; never taken by a release
  * @spaces: the address spaces that created MDLs here
  * @nr_spaces: entries in @spaces
  * @nr: MDLs in @handles
@@ -91,6 +95,7 @@ static atomic_long_t dev_mdls = ATOMIC_LONG_INIT(0);
 struct mdlock_file {
 	struct xarray handles;
 	struct mutex teardown;	/* close and an address space's end */
+	struct mutex spaces_lock;	/* guards spaces, nr_spaces */
 	struct list_head spaces;
 	unsigned int nr_spaces;
 	atomic_t nr;
@@ -104,12 +109,14 @@ struct mdlock_file {
  * @node: entry in the file's @spaces
  * @mf: the file
  * @mm: the address space
+ * @released: it has ended; its entry is pruned when the list is full
  */
 struct mdlock_space {
 	struct mmu_notifier mn;
 	struct list_head node;
 	struct mdlock_file *mf;
 	struct mm_struct *mm;
+	bool released;
 };
 
 /**
@@ -125,7 +132,7 @@ struct mdlock_space {
  * @user: the user it charged them to as locked_vm (referenced), or NULL
  *        (CAP_IPC_LOCK)
  * @dead: freed: the handle is gone, @mdl too
- * @tgid: the process that created it
+ * @pid: the process that created it (referenced)
  * @mdl: the MDL
  */
 struct mdlock_obj {
@@ -138,7 +145,7 @@ struct mdlock_obj {
 	unsigned long charged;
 	struct user_struct *user;
 	bool dead;
-	pid_t tgid;
+	struct pid *pid;
 	PMDL mdl;
 };
 
@@ -147,6 +154,7 @@ static void obj_release(struct kref *ref)
 	struct mdlock_obj *obj = container_of(ref, struct mdlock_obj, ref);
 
 	mmdrop(obj->mm);
+	put_pid(obj->pid);
 	kfree(obj);
 }
 
@@ -237,7 +245,8 @@ static void obj_unlock_locked(struct mdlock_obj *obj)
 	struct mdlock_file *mf = obj->file;
 	unsigned long n = obj->charged;
 
-	mdlock_unlock(obj->mdl);
+	/* An ioctl, close() or an address space's end: process context. */
+	mdl_unlock(obj->mdl, true);
 	memlock_uncharge(obj);
 	atomic_long_dec(&mf->locked_mdls);
 	atomic_long_sub(n, &mf->locked_pages);
@@ -323,23 +332,48 @@ static void space_release(struct mmu_notifier *mn, struct mm_struct *mm)
 	mutex_lock(&space->mf->teardown);
 	teardown(space->mf, mm);
 	mutex_unlock(&space->mf->teardown);
+	WRITE_ONCE(space->released, true);
 }
 
 static const struct mmu_notifier_ops space_ops = {
 	.release = space_release,
 };
 
-/* Make sure the caller's address space is watched for its end in @mf. */
+/* Forget the address spaces that have ended; spaces_lock is held. */
+static void spaces_prune(struct mdlock_file *mf)
+{
+	struct mdlock_space *space, *tmp;
+
+	lockdep_assert_held(&mf->spaces_lock);
+	list_for_each_entry_safe(space, tmp, &mf->spaces, node) {
+		if (!READ_ONCE(space->released))
+			continue;
+		list_del(&space->node);
+		mf->nr_spaces--;
+		/* Already released: this only waits for SRCU and drops the mm. */
+		mmu_notifier_unregister(&space->mn, space->mm);
+		kfree(space);
+	}
+}
+
+/*
+ * Make sure the caller's address space is watched for its end in @mf.
+ * Registering takes the mm's mmap_lock for writing, for as long as that
+ * takes: it is done under spaces_lock, which no release waits for, never
+ * under mf->teardown.
+ */
 static int space_register(struct mdlock_file *mf)
 {
 	struct mm_struct *mm = current->mm;
 	struct mdlock_space *space;
 	int ret = 0;
 
-	mutex_lock(&mf->teardown);
+	mutex_lock(&mf->spaces_lock);
 	list_for_each_entry(space, &mf->spaces, node)
-		if (space->mm == mm)
+		if (space->mm == mm && !READ_ONCE(space->released))
 			goto out;
+	if (mf->nr_spaces >= max_handles)
+		spaces_prune(mf);
 	if (mf->nr_spaces >= max_handles) {
 		ret = -EMFILE;
 		goto out;
@@ -360,7 +394,7 @@ static int space_register(struct mdlock_file *mf)
 	list_add(&space->node, &mf->spaces);
 	mf->nr_spaces++;
 out:
-	mutex_unlock(&mf->teardown);
+	mutex_unlock(&mf->spaces_lock);
 	return ret;
 }
 
@@ -392,7 +426,7 @@ static struct mdlock_obj *obj_new(struct mdlock_file *mf, PMDL mdl)
 	obj->file = mf;
 	obj->mm = current->mm;
 	mmgrab(obj->mm);
-	obj->tgid = task_tgid_nr(current);
+	obj->pid = get_pid(task_tgid(current));
 	obj->mdl = mdl;
 	return obj;
 }
@@ -680,7 +714,8 @@ static long mdlock_ioctl_query(struct mdlock_file *mf, void __user *argp)
 	args.mdl_flags = obj->mdl->MdlFlags;
 	args.pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(obj->mdl),
 						    obj->mdl->ByteCount);
-	args.owner_pid = obj->tgid;
+	/* As the caller's pid namespace sees it (0 if it cannot). */
+	args.owner_pid = pid_vnr(obj->pid);
 	args.locked_pages = min_t(unsigned long, mdl_mm_locked_pages(obj->mm), U32_MAX);
 	obj_done(obj);
 	if (copy_to_user(argp, &args, sizeof(args)))
@@ -885,6 +920,7 @@ static int mdlock_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	xa_init_flags(&mf->handles, XA_FLAGS_ALLOC);
 	mutex_init(&mf->teardown);
+	mutex_init(&mf->spaces_lock);
 	INIT_LIST_HEAD(&mf->spaces);
 	file->private_data = mf;
 	return nonseekable_open(inode, file);
@@ -903,9 +939,11 @@ static int mdlock_release(struct inode *inode, struct file *file)
 
 	mutex_lock(&mf->teardown);
 	teardown(mf, NULL);
+	mutex_unlock(&mf->teardown);
+	mutex_lock(&mf->spaces_lock);
 	list_splice_init(&mf->spaces, &spaces);
 	mf->nr_spaces = 0;
-	mutex_unlock(&mf->teardown);
+	mutex_unlock(&mf->spaces_lock);
 	list_for_each_entry_safe(space, tmp, &spaces, node) {
 		mmu_notifier_unregister(&space->mn, space->mm);
 		kfree(space);

@@ -159,14 +159,17 @@ struct mdl_release *mdl_release_alloc(unsigned long n, gfp_t gfp)
 	return rel;
 }
 
-/* Free memory that may come from vmalloc: later if the caller cannot sleep. */
+/*
+ * Free memory that may come from vmalloc: later if the caller cannot sleep
+ * (or, on PREEMPT_RT, cannot even kfree: a hard interrupt).
+ */
 void mdl_defer_free(void *ptr)
 {
 	struct llist_node *node = ptr;
 
 	if (!ptr)
 		return;
-	if (mdl_can_sleep() || !is_vmalloc_addr(ptr)) {
+	if (mdl_surely_can_sleep() || (!is_vmalloc_addr(ptr) && mdl_can_free_pages())) {
 		kvfree(ptr);
 		return;
 	}
@@ -280,6 +283,8 @@ static mdl_status_t lock_kernel_pages(struct mdl *mdl, unsigned long n)
 		if (!page) {
 			release_pages_of(pfns, i, mdl->Private.flags & MDLP_NOREF ? 0 : MDLP_KERNEL,
 					 false);
+			memset(pfns, 0, n * sizeof(*pfns));
+			mdl->Private.flags &= ~MDLP_NOREF;
 			return STATUS_ACCESS_VIOLATION;
 		}
 		pfns[i] = page_to_pfn(page);
@@ -337,23 +342,29 @@ static struct page *unshare_zero_page(struct mm_struct *mm, unsigned long addr,
 }
 
 /*
- * Why a long-term write pin of @addr failed with -EFAULT: GUP refuses it
- * for a shared mapping of a file whose file system tracks dirty pages
- * (ext4, ...: writes through the pin would bypass writeback).  That is
- * STATUS_NOT_SUPPORTED, not an access violation.
+ * Whether [@start, @end) touches a shared writable mapping of a file whose
+ * file system tracks dirty pages (ext4, xfs, ...: not shmem or hugetlbfs).
+ * A long-term write pin there lets writes bypass writeback: from 6.5 GUP
+ * refuses it with -EFAULT (this then tells that refusal from a plain
+ * fault); on older kernels mdlock refuses it itself, before pinning, so
+ * every kernel behaves the same.  STATUS_NOT_SUPPORTED either way.
  */
-static bool longterm_write_refused(struct mm_struct *mm, unsigned long addr)
+static bool longterm_write_refused(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 	struct vm_area_struct *vma;
 	bool refused = false;
 
-	if (!MDL_GUP_REFUSES_LONGTERM_FILE_WRITE || mmap_read_lock_killable(mm))
+	if (mmap_read_lock_killable(mm))
 		return false;
-	vma = vma_lookup(mm, addr);
-	if (vma && vma->vm_file && (vma->vm_flags & (VM_SHARED | VM_WRITE)) ==
-	    (VM_SHARED | VM_WRITE) && !is_vm_hugetlb_page(vma) &&
-	    !shmem_mapping(vma->vm_file->f_mapping))
-		refused = true;
+	while (start < end && !refused) {
+		vma = vma_lookup(mm, start);
+		if (!vma)
+			break;
+		refused = vma->vm_file &&
+			  (vma->vm_flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE) &&
+			  !is_vm_hugetlb_page(vma) && !shmem_mapping(vma->vm_file->f_mapping);
+		start = vma->vm_end;
+	}
 	mmap_read_unlock(mm);
 	return refused;
 }
@@ -372,7 +383,8 @@ static mdl_status_t gup_status(long ret, struct mm_struct *mm, unsigned long add
 		return STATUS_NOT_SUPPORTED;
 	case -EFAULT:
 		if ((gup_flags & (FOLL_LONGTERM | FOLL_WRITE)) == (FOLL_LONGTERM | FOLL_WRITE) &&
-		    longterm_write_refused(mm, addr))
+		    MDL_GUP_REFUSES_LONGTERM_FILE_WRITE &&
+		    longterm_write_refused(mm, addr, addr + 1))
 			return STATUS_NOT_SUPPORTED;
 		return STATUS_ACCESS_VIOLATION;
 	default:
@@ -397,6 +409,10 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
 	long ret = 0;
 
 	BUILD_BUG_ON(sizeof(struct page *) != sizeof(PFN_NUMBER));
+	if (!MDL_GUP_REFUSES_LONGTERM_FILE_WRITE &&
+	    (gup_flags & (FOLL_LONGTERM | FOLL_WRITE)) == (FOLL_LONGTERM | FOLL_WRITE) &&
+	    longterm_write_refused(mm, va, va + n * PAGE_SIZE))
+		return STATUS_NOT_SUPPORTED;
 
 	while (done < n) {
 		unsigned long start = va + done * PAGE_SIZE;
@@ -560,8 +576,13 @@ mdl_status_t mdlock_probe_and_lock(struct mdl *mdl, struct task_struct *process,
 	if (mdl->Private.flags & MDLP_NOREF)
 		hold = 0;
 
-	/* Unlock from atomic context dirties file-backed folios later. */
-	if (write && hold && (mdl->Private.flags & MDLP_FILE_PAGES)) {
+	/*
+	 * Unlock from atomic context dirties file-backed folios later, and on
+	 * PREEMPT_RT releases every user frame later (freeing a page there
+	 * takes sleeping locks): with this record.
+	 */
+	if ((hold & (MDLP_PIN | MDLP_GET)) &&
+	    (IS_ENABLED(CONFIG_PREEMPT_RT) || (write && (mdl->Private.flags & MDLP_FILE_PAGES)))) {
 		rel = mdl_release_alloc(n, GFP_KERNEL_ACCOUNT);
 		if (!rel) {
 			status = STATUS_INSUFFICIENT_RESOURCES;
@@ -607,26 +628,58 @@ EXPORT_SYMBOL_NS_GPL(mdlock_probe_and_lock, MDLOCK);
 
 /* ---- Unlock */
 
-/**
- * mdlock_unlock() - MmUnlockPages
- * @mdl: an MDL locked by mdlock_probe_and_lock()
- *
- * Removes the MDL's system mapping, marks the frames dirty after a write
- * lock of user memory (never kernel memory: slab and vmalloc pages are not
- * page cache), drops the pins or references on exactly the pages the lock
- * took (the count stored then, whatever the header says now), lowers the
- * lock counts and the process's locked-page count, and clears
- * MDL_PAGES_LOCKED.
- *
- * Context: Any context.  Where it may not sleep, what must (vunmap, and
- * dirtying file-backed folios under their lock) is deferred to a work
- * item with a copy of the frames: those stay held until it runs
- * (mdlock_flush_deferred() waits), but the MDL is unlocked, counted out
- * and reusable at once.  Unlock allocates nothing.
- * Return: STATUS_SUCCESS, or STATUS_INVALID_DEVICE_REQUEST for an MDL
- * that is not locked, partial or nonpaged (reported as its bug check).
+/*
+ * Where the caller cannot sleep: release what needs no sleeping now, and
+ * hand the rest to the work item in one record with a copy of the frames:
+ * a mapping to remove (the frames are released only after it is gone),
+ * file-backed folios to dirty under their lock, or on PREEMPT_RT in a hard
+ * interrupt every user frame.  The record was made with the mapping or the
+ * lock; unlock allocates nothing.
  */
-mdl_status_t mdlock_unlock(struct mdl *mdl)
+static void unlock_atomic(struct mdl *mdl, unsigned long n, u32 hold, bool dirty,
+			  struct mdl_release *rel)
+{
+	struct mdl_release *urel = mdl->Private.unmap, *r;
+	void *mapping = mdl->Private.mapping;
+	PFN_NUMBER *pfns = mdl_pfns(mdl);
+	bool user = hold & (MDLP_PIN | MDLP_GET);
+
+	mdl->Private.mapping = NULL;
+	mdl->Private.unmap = NULL;
+	mdl->MdlFlags &= ~(MDL_MAPPED_TO_SYSTEM_VA | MDL_PARTIAL_HAS_BEEN_MAPPED);
+	if (!mapping && !(user && ((dirty && (mdl->Private.flags & MDLP_FILE_PAGES)) ||
+				   !mdl_can_free_pages()))) {
+		release_pages_atomic(pfns, n, hold, dirty);
+		mdl_release_free(rel);
+		return;
+	}
+	r = (urel && urel->cap >= n) ? urel : rel;
+	if (WARN_ON_ONCE(!r || r->cap < n)) {
+		/* Not reached: the lock or the mapping made room for the frames. */
+		if (mapping)
+			mdl_defer_unmap(mapping, urel);
+		release_pages_atomic(pfns, n, hold, dirty);
+		if (r != urel)
+			mdl_release_free(rel);
+		return;
+	}
+	mdl_release_free(r == urel ? rel : urel);
+	memcpy(r->pfns, pfns, n * sizeof(*pfns));
+	r->n = n;
+	r->hold = hold;
+	r->dirty = dirty;
+	r->mapping = mapping;
+	defer(r);
+}
+
+/**
+ * mdl_unlock() - MmUnlockPages, saying whether the caller may sleep
+ * @mdl: an MDL locked by mdlock_probe_and_lock()
+ * @may_sleep: true only where sleeping is known to be allowed (an ioctl)
+ *
+ * Return: as mdlock_unlock().
+ */
+mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep)
 {
 	struct mdl_owner *owner = mdl->Private.owner;
 	u32 hold = mdl->Private.flags & MDLP_HOLD_MASK;
@@ -645,20 +698,12 @@ mdl_status_t mdlock_unlock(struct mdl *mdl)
 	mdl_locked_mdls_add(-1);
 	mdl->Private.release = NULL;
 
-	mdl_unmap_own(mdl);
-	if (mdl_can_sleep()) {
+	if (may_sleep) {
+		mdl_unmap_own(mdl, true);
 		release_pages_of(pfns, n, hold, dirty);
 		mdl_release_free(rel);
-	} else if (dirty && (mdl->Private.flags & MDLP_FILE_PAGES)) {
-		/* Made at lock time with room for every frame. */
-		memcpy(rel->pfns, pfns, n * sizeof(*pfns));
-		rel->n = n;
-		rel->hold = hold;
-		rel->dirty = true;
-		defer(rel);
 	} else {
-		release_pages_atomic(pfns, n, hold, dirty);
-		mdl_release_free(rel);
+		unlock_atomic(mdl, n, hold, dirty, rel);
 	}
 
 	mdl->Private.owner = NULL;
@@ -669,6 +714,33 @@ mdl_status_t mdlock_unlock(struct mdl *mdl)
 	if (owner)
 		mdl_owner_put(owner);
 	return STATUS_SUCCESS;
+}
+
+/**
+ * mdlock_unlock() - MmUnlockPages
+ * @mdl: an MDL locked by mdlock_probe_and_lock()
+ *
+ * Removes the MDL's system mapping, marks the frames dirty after a write
+ * lock of user memory (never kernel memory: slab and vmalloc pages are not
+ * page cache), drops the pins or references on exactly the pages the lock
+ * took (the count stored then, whatever the header says now), lowers the
+ * lock counts and the process's locked-page count, and clears
+ * MDL_PAGES_LOCKED.
+ *
+ * Context: Any context.  Where it may not sleep (or the kernel cannot
+ * tell: without PREEMPT_COUNT a spinlock is invisible, so it assumes one),
+ * what must sleep (vunmap, and dirtying file-backed folios under their
+ * lock; on PREEMPT_RT in a hard interrupt, freeing pages) is deferred to
+ * a work item with a copy of the frames, the frames of a mapped MDL only
+ * after the mapping is gone: those stay held until it runs
+ * (mdlock_flush_deferred() waits), but the MDL is unlocked, counted out
+ * and reusable at once.  Unlock allocates nothing.
+ * Return: STATUS_SUCCESS, or STATUS_INVALID_DEVICE_REQUEST for an MDL
+ * that is not locked, partial or nonpaged (reported as its bug check).
+ */
+mdl_status_t mdlock_unlock(struct mdl *mdl)
+{
+	return mdl_unlock(mdl, mdl_surely_can_sleep());
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_unlock, MDLOCK);
 

@@ -15,6 +15,7 @@
 /**
  * mdl_unmap_own() - remove an MDL's own system mapping
  * @mdl: the MDL
+ * @may_sleep: the caller is known to be allowed to sleep
  *
  * Now, or from a work item where the caller cannot sleep, with the record
  * made when the mapping was.  Clears MDL_MAPPED_TO_SYSTEM_VA and
@@ -22,7 +23,7 @@
  *
  * Context: Any context.
  */
-void mdl_unmap_own(struct mdl *mdl)
+void mdl_unmap_own(struct mdl *mdl, bool may_sleep)
 {
 	void *mapping = mdl->Private.mapping;
 	struct mdl_release *rel = mdl->Private.unmap;
@@ -32,7 +33,7 @@ void mdl_unmap_own(struct mdl *mdl)
 	mdl->MdlFlags &= ~(MDL_MAPPED_TO_SYSTEM_VA | MDL_PARTIAL_HAS_BEEN_MAPPED);
 	if (!mapping)
 		return;
-	if (mdl_can_sleep()) {
+	if (may_sleep) {
 		vunmap(mapping);
 		mdl_release_free(rel);
 	} else {
@@ -98,8 +99,12 @@ void *mdlock_map(struct mdl *mdl, int mode, int cache, u32 priority)
 		return NULL;
 	for (i = 0; i < n; i++)
 		pages[i] = pfn_to_page(mdl_pfns(mdl)[i]);
-	/* What an unmapping from atomic context needs to defer the vunmap. */
-	rel = mdl_release_alloc(0, GFP_KERNEL);
+	/*
+	 * What an unmapping or unlock from atomic context needs to defer the
+	 * vunmap, and after it the release of the frames a lock holds.
+	 */
+	rel = mdl_release_alloc((mdl->MdlFlags & MDL_PAGES_LOCKED) ? mdl->Private.locked : 0,
+				GFP_KERNEL);
 	addr = rel ? vmap(pages, n, VM_MAP, mapping_prot(mdl, cache, priority)) : NULL;
 	kvfree(pages);
 	if (!addr) {
@@ -134,6 +139,6 @@ void mdlock_unmap(void *va, struct mdl *mdl)
 			     "MmUnmapLockedPages of an address the MDL was not mapped at");
 		return;
 	}
-	mdl_unmap_own(mdl);
+	mdl_unmap_own(mdl, mdl_surely_can_sleep());
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_unmap, MDLOCK);

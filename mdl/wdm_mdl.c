@@ -89,8 +89,9 @@ EXPORT_SYMBOL_NS_GPL(mdlock_alloc, MDLOCK);
  * one mdlock_alloc() did not allocate, is not freed: the violation is
  * reported and the MDL stays as it was.
  *
- * Context: Any context (memory from vmalloc is freed by a work item where
- * the caller cannot sleep).
+ * Context: Any context up to DISPATCH_LEVEL (not a hard interrupt on
+ * PREEMPT_RT, where kfree() may sleep): memory from vmalloc is freed by a
+ * work item where the caller cannot sleep.
  */
 void mdlock_free(struct mdl *mdl)
 {
@@ -99,10 +100,7 @@ void mdlock_free(struct mdl *mdl)
 	mdlock_prepare_for_reuse(mdl);
 	mdl_release_free(mdl->Private.release);
 	mdl->Private.release = NULL;
-	if (mdl_can_sleep() || !is_vmalloc_addr(mdl))
-		kvfree(mdl);
-	else
-		mdl_defer_free(mdl);
+	mdl_defer_free(mdl);
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_free, MDLOCK);
 
@@ -118,7 +116,7 @@ void mdlock_prepare_for_reuse(struct mdl *mdl)
 {
 	if ((mdl->MdlFlags & (MDL_PARTIAL | MDL_PARTIAL_HAS_BEEN_MAPPED)) ==
 	    (MDL_PARTIAL | MDL_PARTIAL_HAS_BEEN_MAPPED))
-		mdl_unmap_own(mdl);
+		mdl_unmap_own(mdl, mdl_surely_can_sleep());
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_prepare_for_reuse, MDLOCK);
 

@@ -28,4 +28,7 @@ static inline unsigned long mdl_va(const struct mdl *mdl)
 	return (unsigned long)mdl->StartVa + mdl->ByteOffset;
 }
 
+/* wdm_lock.c: MmUnlockPages where the caller knows whether it may sleep */
+mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep);
+
 #endif /* _MDL_WDM_PRIV_H */
