@@ -4,7 +4,7 @@
 #
 #   make                build mdlock.ko against KDIR (default: the running kernel)
 #   make demo           boot a QEMU guest with mdlock loaded and show it working
-#   make check          every test: static checks, KUnit, selftests, five kernels
+#   make check          every test: static checks, KUnit, selftests, six kernels
 #   make shell          boot the demo guest to an interactive shell
 #   make clean
 #

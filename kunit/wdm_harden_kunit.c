@@ -388,11 +388,52 @@ static void ext4_write_lock_unlocked_in_atomic_reaches_disk(struct kunit *test)
 	mdlt_expect_pins_balanced(test);
 }
 
+/*
+ * MmUnmapLockedPages where the caller cannot sleep defers the vunmap; an
+ * unlock right after must not let the frames go while that mapping is
+ * still there: each stays referenced until the work item has unmapped it.
+ */
+static void atomic_unmap_then_unlock_keeps_frames_until_unmapped(struct kunit *test)
+{
+	unsigned long uaddr = mdlt_user_buf(test, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	PMDL mdl = mdlt_alloc(test, uaddr, 2 * PAGE_SIZE);
+	unsigned long pfn;
+	int refs, now;
+	u8 *va;
+
+	mdlt_user_fill(test, uaddr, 2 * PAGE_SIZE, 0x99);
+	HD_ASSERT_STATUS(test, MmProbeAndLockPages(mdl, UserMode, IoWriteAccess), STATUS_SUCCESS);
+	pfn = MmGetMdlPfnArray(mdl)[0];
+	va = MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	mdlock_flush_deferred();
+
+	spin_lock(&hd_lock);
+	MmUnmapLockedPages(va, mdl);
+	refs = mdlt_pfn_refcount(pfn);
+	spin_unlock(&hd_lock);
+	KUNIT_EXPECT_FALSE(test, mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+	MmUnlockPages(mdl);
+	KUNIT_EXPECT_FALSE(test, mdlt_pfn_pinned(pfn));
+	/*
+	 * The pin is gone; the mapping's reference stays until the work item
+	 * has unmapped (it may have run already: on PREEMPT_RT it often has).
+	 * After it, exactly that reference is gone too.
+	 */
+	now = mdlt_pfn_refcount(pfn);
+	if (now != refs - GUP_PIN_COUNTING_BIAS - 1)
+		KUNIT_EXPECT_EQ(test, now, refs - GUP_PIN_COUNTING_BIAS);
+	mdlock_flush_deferred();
+	KUNIT_EXPECT_EQ(test, mdlt_pfn_refcount(pfn), refs - GUP_PIN_COUNTING_BIAS - 1);
+	mdlt_expect_pins_balanced(test);
+}
+
 static struct kunit_case mdlock_harden_cases[] = {
 	KUNIT_CASE(ext4_write_lock_unlocked_in_atomic_reaches_disk),
 	KUNIT_CASE(hardirq_unlock_then_partial_into_it),
 	KUNIT_CASE(hardirq_unlock_then_initialize_it),
 	KUNIT_CASE(unlock_releases_what_was_locked),
+	KUNIT_CASE(atomic_unmap_then_unlock_keeps_frames_until_unmapped),
 	KUNIT_CASE(kernel_write_lock_dirties_nothing),
 	KUNIT_CASE(read_lock_maps_read_only),
 	KUNIT_CASE(failed_lock_leaves_no_page_pointers),

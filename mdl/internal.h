@@ -64,6 +64,7 @@ void mdl_bugcheck_show(struct seq_file *m);
 #define MDLP_FILE_PAGES		0x20	/* some locked page is not anonymous */
 #define MDLP_MAP_READONLY	0x40	/* a partial of a read lock: map read-only */
 #define MDLP_NOREF		0x80	/* kernel pages held without references */
+#define MDLP_MAPREF		0x100	/* (a release record) a mapping's frame references */
 #define MDLP_HOLD_MASK		(MDLP_PIN | MDLP_GET | MDLP_KERNEL)
 
 /* wdm_rules.c: the one place that decides whether an operation is allowed */
@@ -116,7 +117,7 @@ void mdl_account_exit(void);
 /* wdm_lock.c: the deferred part of releases (unlock, unmap, free) */
 struct mdl_release *mdl_release_alloc(unsigned long n, gfp_t gfp);
 void mdl_release_free(struct mdl_release *rel);
-void mdl_defer_unmap(void *mapping, struct mdl_release *rel);
+
 void mdl_defer_free(void *ptr);
 long mdl_deferred_pending(void);
 bool mdl_default_is_get(void);
@@ -180,13 +181,15 @@ static inline bool mdl_surely_can_sleep(void)
 }
 
 /*
- * Whether releasing frames (which may free them) is safe here: not in a
- * hard interrupt or with interrupts off on PREEMPT_RT, where the page
- * allocator's locks sleep.
+ * Whether freeing memory (pages, or kfree()) is safe here: on PREEMPT_RT
+ * the allocators' locks sleep, so not in a hard interrupt, with interrupts
+ * off, or with preemption off (a raw spinlock, preempt_disable(); an RT
+ * spinlock_t leaves preemption on).  Elsewhere it always is.
  */
 static inline bool mdl_can_free_pages(void)
 {
-	return !IS_ENABLED(CONFIG_PREEMPT_RT) || (!in_hardirq() && !irqs_disabled());
+	return !IS_ENABLED(CONFIG_PREEMPT_RT) ||
+	       (!irqs_disabled() && !(preempt_count() & (PREEMPT_MASK | HARDIRQ_MASK | NMI_MASK)));
 }
 
 #endif /* _MDL_INTERNAL_H */

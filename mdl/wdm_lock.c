@@ -72,9 +72,11 @@ static void release_pages_of(const PFN_NUMBER *pfns, unsigned long n, u32 hold, 
 
 	if (!hold)
 		return;
-	if (hold & MDLP_KERNEL) {
+	if (hold & (MDLP_KERNEL | MDLP_MAPREF)) {
+		/* A mapping's references skip the frames that had no refcount. */
 		for (i = 0; i < n; i++)
-			put_page(pfn_to_page(pfns[i]));
+			if (pfns[i] || !(hold & MDLP_MAPREF))
+				put_page(pfn_to_page(pfns[i]));
 		return;
 	}
 	for (i = 0; i < n; i += run) {
@@ -221,13 +223,27 @@ static void defer(struct mdl_release *rel)
 /**
  * mdl_defer_unmap() - remove a system mapping from process context
  * @mapping: what vmap() returned
- * @rel: the record made with the mapping, whose frames (if any) are
- *       released after the unmapping
+ * @rel: the record made with the mapping, with room for its frames
+ * @pfns: the mapped frames
+ * @n: how many
+ *
+ * Each frame is referenced until the mapping is gone, so that however soon
+ * the lock that holds it is released, no mapping outlives a frame.  (A
+ * frame without a reference count, a tail page of a non-compound kernel
+ * allocation, is skipped: its owner frees it, not a pin.)
  *
  * Context: Any context.
  */
-void mdl_defer_unmap(void *mapping, struct mdl_release *rel)
+void mdl_defer_unmap(void *mapping, struct mdl_release *rel, const PFN_NUMBER *pfns,
+		     unsigned long n)
 {
+	unsigned long i;
+
+	n = min(n, rel->cap);
+	for (i = 0; i < n; i++)
+		rel->pfns[i] = folio_try_get(page_folio(pfn_to_page(pfns[i]))) ? pfns[i] : 0;
+	rel->n = n;
+	rel->hold = MDLP_MAPREF;
 	rel->mapping = mapping;
 	defer(rel);
 }
@@ -321,8 +337,21 @@ static void drop_page(struct page *page, u32 hold)
 }
 
 /*
+ * The shared zero page, or the huge zero page (whose symbol modules cannot
+ * see): a frame GUP returns that is neither anonymous nor in a file's page
+ * cache.
+ */
+static bool is_zero_like(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	return is_zero_pfn(page_to_pfn(page)) ||
+	       (!folio_test_anon(folio) && !READ_ONCE(folio->mapping));
+}
+
+/*
  * A read lock of anonymous memory never written finds the shared zero
- * page there; holding it would leave the MDL blind to what the process
+ * page (or the huge zero page) there; holding it would leave the MDL blind to what the process
  * writes later (the write faults in a new page).  Neither 6.1 nor 6.12
  * unshares it for a pin, long-term or not, so the page is faulted in for
  * writing first where the mapping allows writes: the process's data then
@@ -349,22 +378,33 @@ static struct page *unshare_zero_page(struct mm_struct *mm, unsigned long addr,
  * fault); on older kernels mdlock refuses it itself, before pinning, so
  * every kernel behaves the same.  STATUS_NOT_SUPPORTED either way.
  */
-static bool longterm_write_refused(struct mm_struct *mm, unsigned long start, unsigned long end)
+static bool vmas_refuse_longterm_write(struct mm_struct *mm, unsigned long start,
+				       unsigned long end)
 {
 	struct vm_area_struct *vma;
-	bool refused = false;
+
+	mmap_assert_locked(mm);
+	while (start < end) {
+		vma = vma_lookup(mm, start);
+		if (!vma)
+			return false;
+		if (vma->vm_file &&
+		    (vma->vm_flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE) &&
+		    !is_vm_hugetlb_page(vma) && !shmem_mapping(vma->vm_file->f_mapping))
+			return true;
+		start = vma->vm_end;
+	}
+	return false;
+}
+
+/* After GUP refused with -EFAULT (6.5+): was it this refusal? */
+static bool longterm_write_refused(struct mm_struct *mm, unsigned long addr)
+{
+	bool refused;
 
 	if (mmap_read_lock_killable(mm))
 		return false;
-	while (start < end && !refused) {
-		vma = vma_lookup(mm, start);
-		if (!vma)
-			break;
-		refused = vma->vm_file &&
-			  (vma->vm_flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE) &&
-			  !is_vm_hugetlb_page(vma) && !shmem_mapping(vma->vm_file->f_mapping);
-		start = vma->vm_end;
-	}
+	refused = vmas_refuse_longterm_write(mm, addr, addr + 1);
 	mmap_read_unlock(mm);
 	return refused;
 }
@@ -384,7 +424,7 @@ static mdl_status_t gup_status(long ret, struct mm_struct *mm, unsigned long add
 	case -EFAULT:
 		if ((gup_flags & (FOLL_LONGTERM | FOLL_WRITE)) == (FOLL_LONGTERM | FOLL_WRITE) &&
 		    MDL_GUP_REFUSES_LONGTERM_FILE_WRITE &&
-		    longterm_write_refused(mm, addr, addr + 1))
+		    longterm_write_refused(mm, addr))
 			return STATUS_NOT_SUPPORTED;
 		return STATUS_ACCESS_VIOLATION;
 	default:
@@ -405,14 +445,19 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
 	PFN_NUMBER *pfns = mdl_pfns(mdl);
 	struct page **pages = (struct page **)pfns;
 	unsigned long va = (unsigned long)mdl->StartVa, done = 0, i;
+	bool check_vmas = !MDL_GUP_REFUSES_LONGTERM_FILE_WRITE &&
+		(gup_flags & (FOLL_LONGTERM | FOLL_WRITE)) == (FOLL_LONGTERM | FOLL_WRITE);
 	bool file = false;
 	long ret = 0;
 
 	BUILD_BUG_ON(sizeof(struct page *) != sizeof(PFN_NUMBER));
-	if (!MDL_GUP_REFUSES_LONGTERM_FILE_WRITE &&
-	    (gup_flags & (FOLL_LONGTERM | FOLL_WRITE)) == (FOLL_LONGTERM | FOLL_WRITE) &&
-	    longterm_write_refused(mm, va, va + n * PAGE_SIZE))
-		return STATUS_NOT_SUPPORTED;
+	/*
+	 * Before 6.5 mdlock refuses what later kernels' GUP refuses: the
+	 * mappings are checked and pinned under one hold of mmap_lock, so no
+	 * mmap(MAP_FIXED) can slip a file mapping in between.
+	 */
+	if (check_vmas)
+		remote = true;
 
 	while (done < n) {
 		unsigned long start = va + done * PAGE_SIZE;
@@ -422,10 +467,13 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
 			ret = -EINTR;
 			break;
 		}
-		ret = gup_batch(mm, start, want, gup_flags, hold, remote, pages + done);
+		if (check_vmas && vmas_refuse_longterm_write(mm, start, start + want * PAGE_SIZE))
+			ret = -EOPNOTSUPP;
+		else
+			ret = gup_batch(mm, start, want, gup_flags, hold, remote, pages + done);
 		if (ret > 0 && !(gup_flags & FOLL_WRITE)) {
 			for (i = done; i < done + ret; i++)
-				if (unlikely(is_zero_pfn(page_to_pfn(pages[i]))))
+				if (unlikely(is_zero_like(pages[i])))
 					pages[i] = unshare_zero_page(mm, va + i * PAGE_SIZE,
 								     gup_flags, hold, remote,
 								     pages[i]);
@@ -589,8 +637,10 @@ mdl_status_t mdlock_probe_and_lock(struct mdl *mdl, struct task_struct *process,
 			goto out_release;
 		}
 	}
+	/* User locks have slept in GUP; a kernel lock may hold a hidden spinlock. */
 	if (mdl_counts_add(mdl_pfns(mdl), n,
-			   mdl_can_sleep() ? GFP_KERNEL : GFP_NOWAIT | __GFP_NOWARN)) {
+			   hold & (MDLP_PIN | MDLP_GET) || mdl_surely_can_sleep() ?
+			   GFP_KERNEL : GFP_NOWAIT | __GFP_NOWARN)) {
 		status = STATUS_INSUFFICIENT_RESOURCES;
 		goto out_release;
 	}
@@ -629,47 +679,32 @@ EXPORT_SYMBOL_NS_GPL(mdlock_probe_and_lock, MDLOCK);
 /* ---- Unlock */
 
 /*
- * Where the caller cannot sleep: release what needs no sleeping now, and
- * hand the rest to the work item in one record with a copy of the frames:
- * a mapping to remove (the frames are released only after it is gone),
- * file-backed folios to dirty under their lock, or on PREEMPT_RT in a hard
- * interrupt every user frame.  The record was made with the mapping or the
- * lock; unlock allocates nothing.
+ * Where the caller cannot sleep: the mapping, if any, goes to the work item
+ * holding a reference on each mapped frame (mdl_unmap_own()), so the frames
+ * outlive it; then release what needs no sleeping now, and hand the rest to
+ * the work item with a copy of the frames in the record made at lock time:
+ * file-backed folios to dirty under their lock, or on PREEMPT_RT where
+ * freeing a page would sleep, every user frame.  Unlock allocates nothing.
  */
 static void unlock_atomic(struct mdl *mdl, unsigned long n, u32 hold, bool dirty,
 			  struct mdl_release *rel)
 {
-	struct mdl_release *urel = mdl->Private.unmap, *r;
-	void *mapping = mdl->Private.mapping;
 	PFN_NUMBER *pfns = mdl_pfns(mdl);
 	bool user = hold & (MDLP_PIN | MDLP_GET);
 
-	mdl->Private.mapping = NULL;
-	mdl->Private.unmap = NULL;
-	mdl->MdlFlags &= ~(MDL_MAPPED_TO_SYSTEM_VA | MDL_PARTIAL_HAS_BEEN_MAPPED);
-	if (!mapping && !(user && ((dirty && (mdl->Private.flags & MDLP_FILE_PAGES)) ||
-				   !mdl_can_free_pages()))) {
+	mdl_unmap_own(mdl, false);
+	if (!(user && ((dirty && (mdl->Private.flags & MDLP_FILE_PAGES)) ||
+		       !mdl_can_free_pages())) ||
+	    WARN_ON_ONCE(!rel || rel->cap < n)) {
 		release_pages_atomic(pfns, n, hold, dirty);
 		mdl_release_free(rel);
 		return;
 	}
-	r = (urel && urel->cap >= n) ? urel : rel;
-	if (WARN_ON_ONCE(!r || r->cap < n)) {
-		/* Not reached: the lock or the mapping made room for the frames. */
-		if (mapping)
-			mdl_defer_unmap(mapping, urel);
-		release_pages_atomic(pfns, n, hold, dirty);
-		if (r != urel)
-			mdl_release_free(rel);
-		return;
-	}
-	mdl_release_free(r == urel ? rel : urel);
-	memcpy(r->pfns, pfns, n * sizeof(*pfns));
-	r->n = n;
-	r->hold = hold;
-	r->dirty = dirty;
-	r->mapping = mapping;
-	defer(r);
+	memcpy(rel->pfns, pfns, n * sizeof(*pfns));
+	rel->n = n;
+	rel->hold = hold;
+	rel->dirty = dirty;
+	defer(rel);
 }
 
 /**

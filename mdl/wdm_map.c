@@ -18,7 +18,8 @@
  * @may_sleep: the caller is known to be allowed to sleep
  *
  * Now, or from a work item where the caller cannot sleep, with the record
- * made when the mapping was.  Clears MDL_MAPPED_TO_SYSTEM_VA and
+ * made when the mapping was, sized for the mapped frames: each is
+ * referenced until the mapping is gone.  Clears MDL_MAPPED_TO_SYSTEM_VA and
  * MDL_PARTIAL_HAS_BEEN_MAPPED either way.
  *
  * Context: Any context.
@@ -37,7 +38,7 @@ void mdl_unmap_own(struct mdl *mdl, bool may_sleep)
 		vunmap(mapping);
 		mdl_release_free(rel);
 	} else {
-		mdl_defer_unmap(mapping, rel);
+		mdl_defer_unmap(mapping, rel, mdl_pfns(mdl), mdl_span(mdl));
 	}
 }
 
@@ -100,11 +101,10 @@ void *mdlock_map(struct mdl *mdl, int mode, int cache, u32 priority)
 	for (i = 0; i < n; i++)
 		pages[i] = pfn_to_page(mdl_pfns(mdl)[i]);
 	/*
-	 * What an unmapping or unlock from atomic context needs to defer the
-	 * vunmap, and after it the release of the frames a lock holds.
+	 * What an unmapping from atomic context needs to defer the vunmap,
+	 * with room for the mapped frames it keeps referenced until then.
 	 */
-	rel = mdl_release_alloc((mdl->MdlFlags & MDL_PAGES_LOCKED) ? mdl->Private.locked : 0,
-				GFP_KERNEL);
+	rel = mdl_release_alloc(n, GFP_KERNEL);
 	addr = rel ? vmap(pages, n, VM_MAP, mapping_prot(mdl, cache, priority)) : NULL;
 	kvfree(pages);
 	if (!addr) {

@@ -28,6 +28,9 @@ static inline unsigned long mdl_va(const struct mdl *mdl)
 	return (unsigned long)mdl->StartVa + mdl->ByteOffset;
 }
 
+void mdl_defer_unmap(void *mapping, struct mdl_release *rel, const PFN_NUMBER *pfns,
+		     unsigned long n);
+
 /* wdm_lock.c: MmUnlockPages where the caller knows whether it may sleep */
 mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep);
 

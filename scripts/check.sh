@@ -5,10 +5,11 @@
 #   (a) static checks on every source file: checkpatch --strict, sparse
 #       (C=2), a W=1 build with no warnings, kernel-doc -none;
 #   (b) KUnit results parsed by the kernel's tools/testing/kunit/kunit.py
-#       from every guest log that has a KUnit run (debug and lean must);
-#   (c) the user-space selftests (TAP) in the debug, lean, stock 6.1,
-#       stock 6.12 and rt guests, every program in tools/selftests/ as root
-#       and as an unprivileged user;
+#       from every guest log that has a KUnit run (debug, lean and rtdebug
+#       must);
+#   (c) the user-space selftests (TAP) in the debug, lean, rtdebug, stock
+#       6.1, stock 6.12 and rt guests, every program in tools/selftests/ as
+#       root and as an unprivileged user;
 #   (d) every guest log scanned for BUG, WARNING, KASAN, lockdep, kmemleak
 #       and Call Trace reports, and for unhashed kernel addresses in the
 #       kernel's lines about mdlock.
@@ -19,9 +20,9 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-GUESTS=${MDLOCK_GUESTS:-debug lean stock-6.1 stock-6.12 rt}
+GUESTS=${MDLOCK_GUESTS:-debug lean rtdebug stock-6.1 stock-6.12 rt}
 # The guests whose kernels have KUnit built in: they must run it.
-KUNIT_GUESTS="debug lean"
+KUNIT_GUESTS="debug lean rtdebug"
 EXPECTED_SKIPS=$MDLOCK_TOP/scripts/expected-skips
 results=$MDLOCK_BUILD/check-results
 mkdir -p "$MDLOCK_BUILD"

@@ -62,7 +62,8 @@ built_kernel() {
 		mkdir -p "$out"
 		(cd "$src" && ARCH=x86_64 scripts/kconfig/merge_config.sh -n -O "$out" "$base" "$frag") \
 			>"$out/config.log" 2>&1 || { cat "$out/config.log" >&2; die "kernel configuration failed"; }
-		# Every option the fragments ask for must have landed.
+		# Every option the fragments ask for must have landed (the last
+		# word on an option wins: NAME.config may override base.config).
 		while IFS= read -r line; do
 			case "$line" in CONFIG_*=*) ;; *) continue ;; esac
 			opt=${line%%=*}
@@ -73,7 +74,7 @@ built_kernel() {
 				grep -qx "$opt=$val" "$out/.config" ||
 					die "$kind config: $opt=$val did not hold (dependency missing?)"
 			fi
-		done < <(cat "$base" "$frag")
+		done < <(grep -h '^CONFIG_' "$base" "$frag" | tac | awk -F= '!seen[$1]++')
 		with_heartbeat "$out/build.log" "$kind kernel build" \
 			make -C "$src" O="$out" ARCH=x86_64 -j"$(( $(nproc) + 1 ))" bzImage modules ||
 			{ tail -n 40 "$out/build.log" >&2; die "$kind kernel build failed; log: $out/build.log"; }
@@ -157,9 +158,9 @@ stock_kernel() {
 
 case "$name" in
 source) kernel_source ;;
-debug | lean) built_kernel "$name" ;;
+debug | lean | rtdebug) built_kernel "$name" ;;
 stock-6.1) stock_kernel 6.1 stock-6.1 ;;
 stock-6.12) stock_kernel 6.12 stock-6.12 ;;
 rt) stock_kernel rt rt ;;
-*) die "unknown guest kernel '$name' (debug, lean, stock-6.1, stock-6.12, rt)" ;;
+*) die "unknown guest kernel '$name' (debug, lean, rtdebug, stock-6.1, stock-6.12, rt)" ;;
 esac

@@ -33,6 +33,7 @@ initrd=$moddir/initramfs.cpio.gz
 case "$name" in
 debug) mem=1536 timeout=${MDLOCK_GUEST_TIMEOUT:-1200} disk=1 ;;
 lean) mem=1536 timeout=${MDLOCK_GUEST_TIMEOUT:-600} disk=1 ;;
+rtdebug) mem=1536 timeout=${MDLOCK_GUEST_TIMEOUT:-900} disk=1 ;;
 *) mem=768 timeout=${MDLOCK_GUEST_TIMEOUT:-600} disk= ;;
 esac
 append="console=ttyS0 quiet panic=-1 oops=panic log_buf_len=8M mdlock_plan=$plan mdlock_guest=$name"

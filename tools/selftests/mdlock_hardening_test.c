@@ -1736,9 +1736,29 @@ TEST_F(hard, ext4_private_write_lock_is_cow)
 /* ---- E. Out-of-range partial MDLs (the bug check INVALID_MDL_RANGE) */
 
 /* Refused with -EINVAL and STATUS_INVALID_DEVICE_REQUEST; the source stays usable. */
+/*
+ * The last bug check mdlock reported, from debugfs (root only): the line
+ * "last_bugcheck 0x<code> <NAME> (...)" copied to @line; false without it.
+ */
+static bool debugfs_last_report(char *line, size_t len)
+{
+	FILE *f = fopen("/sys/kernel/debug/mdlock/stats", "r");
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, len, f))
+		if (!strncmp(line, "last_bugcheck ", 14)) {
+			found = true;
+			break;
+		}
+	fclose(f);
+	return found;
+}
+
 TEST_F(hard, partial_out_of_range_leaves_source_usable)
 {
-	char *start = self->buf + PAGE_SZ, out[16];
+	char *start = self->buf + PAGE_SZ, out[16], line[256];
 	__u32 src, part, st;
 
 	ASSERT_EQ(0, mdl_create(self->fd, start, 2 * PAGE_SZ, &src));
@@ -1746,6 +1766,12 @@ TEST_F(hard, partial_out_of_range_leaves_source_usable)
 	st = 0;
 	EXPECT_EQ(EINVAL, mdl_partial(self->fd, src, start - 1, 10, NULL, &st));
 	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, st);
+	/* Reported as Windows reports it: 0x12E, not 0xC4 (root reads it). */
+	if (geteuid() == 0) {
+		ASSERT_TRUE(debugfs_last_report(line, sizeof(line)));
+		EXPECT_EQ(0, strncmp(line, "last_bugcheck 0x12E INVALID_MDL_RANGE", 37))
+			TH_LOG("%s", line);
+	}
 	st = 0;
 	EXPECT_EQ(EINVAL, mdl_partial(self->fd, src, start + 2 * PAGE_SZ, 0, NULL, &st));
 	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, st);
