@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mdlock_selftest.h: what the /dev/mdlock selftest programs share: the
+ * Windows flag and status values they check, and a wrapper per ioctl that
+ * returns 0 or the errno.
+ */
+#ifndef _MDLOCK_SELFTEST_H
+#define _MDLOCK_SELFTEST_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/mdlock.h>
+
+#define MDLOCK_DEV "/dev/mdlock"
+
+/* MdlFlags, as Windows defines them */
+#define MDL_MAPPED_TO_SYSTEM_VA		0x0001
+#define MDL_PAGES_LOCKED		0x0002
+#define MDL_PARTIAL			0x0010
+#define MDL_PARTIAL_HAS_BEEN_MAPPED	0x0020
+#define MDL_WRITE_OPERATION		0x0080
+
+/* NTSTATUS values the driver reports */
+#define STATUS_SUCCESS			0x00000000U
+#define STATUS_ACCESS_VIOLATION		0xC0000005U
+#define STATUS_INVALID_PARAMETER	0xC000000DU
+#define STATUS_INVALID_DEVICE_REQUEST	0xC0000010U
+#define STATUS_WORKING_SET_QUOTA	0xC00000A1U
+#define STATUS_NOT_SUPPORTED		0xC00000BBU
+
+#define PAGE_SZ		((size_t)sysconf(_SC_PAGESIZE))
+
+/* ---- Helpers: each ioctl wrapper returns 0 or the errno */
+
+static inline int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? errno : 0;
+}
+
+static inline int mdl_create(int fd, const void *addr, __u64 length, __u32 *handle)
+{
+	struct mdlock_create c = { .addr = (unsigned long)addr, .length = length };
+	int err = xioctl(fd, MDLOCK_IOC_CREATE, &c);
+
+	if (!err && handle)
+		*handle = c.handle;
+	return err;
+}
+
+static inline int mdl_free(int fd, __u32 handle, __u32 *status)
+{
+	struct mdlock_handle h = { .handle = handle };
+	int err = xioctl(fd, MDLOCK_IOC_FREE, &h);
+
+	if (status)
+		*status = h.status;
+	return err;
+}
+
+static inline int mdl_lock(int fd, __u32 handle, __u32 access, __u32 flags, __u32 *status)
+{
+	struct mdlock_lock l = { .handle = handle, .access = access, .flags = flags };
+	int err = xioctl(fd, MDLOCK_IOC_LOCK, &l);
+
+	if (status)
+		*status = l.status;
+	return err;
+}
+
+static inline int mdl_unlock(int fd, __u32 handle, __u32 *status)
+{
+	struct mdlock_handle h = { .handle = handle };
+	int err = xioctl(fd, MDLOCK_IOC_UNLOCK, &h);
+
+	if (status)
+		*status = h.status;
+	return err;
+}
+
+static inline int mdl_partial(int fd, __u32 source, const void *addr, __u64 length,
+			      __u32 *handle, __u32 *status)
+{
+	struct mdlock_partial p = {
+		.source = source,
+		.addr = (unsigned long)addr,
+		.length = length,
+	};
+	int err = xioctl(fd, MDLOCK_IOC_PARTIAL, &p);
+
+	if (!err && handle)
+		*handle = p.handle;
+	if (status)
+		*status = p.status;
+	return err;
+}
+
+static inline int mdl_query(int fd, __u32 handle, struct mdlock_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->handle = handle;
+	return xioctl(fd, MDLOCK_IOC_QUERY, q);
+}
+
+static inline int mdl_pages(int fd, __u32 handle, __u32 first, __u32 count,
+			    __u32 *counts, __u64 *pfns)
+{
+	struct mdlock_pages p = {
+		.handle = handle,
+		.first = first,
+		.count = count,
+		.lock_counts = (unsigned long)counts,
+		.pfns = (unsigned long)pfns,
+	};
+
+	return xioctl(fd, MDLOCK_IOC_PAGES, &p);
+}
+
+static inline int mdl_range(int fd, const void *addr, __u64 pages, __u32 *counts)
+{
+	struct mdlock_range r = {
+		.addr = (unsigned long)addr,
+		.pages = pages,
+		.lock_counts = (unsigned long)counts,
+	};
+
+	return xioctl(fd, MDLOCK_IOC_RANGE_COUNTS, &r);
+}
+
+static inline int mdl_rw(int fd, bool write, __u32 handle, __u64 offset, void *buf,
+			 __u64 length, __u32 *status)
+{
+	struct mdlock_rw rw = {
+		.handle = handle,
+		.offset = offset,
+		.length = length,
+		.buf = (unsigned long)buf,
+	};
+	int err = xioctl(fd, write ? MDLOCK_IOC_WRITE : MDLOCK_IOC_READ, &rw);
+
+	if (status)
+		*status = rw.status;
+	return err;
+}
+
+static inline int mdl_read(int fd, __u32 handle, __u64 offset, void *buf, __u64 length,
+			   __u32 *status)
+{
+	return mdl_rw(fd, false, handle, offset, buf, length, status);
+}
+
+static inline int mdl_write(int fd, __u32 handle, __u64 offset, const void *buf,
+			    __u64 length, __u32 *status)
+{
+	return mdl_rw(fd, true, handle, offset, (void *)buf, length, status);
+}
+
+static inline struct mdlock_stats mdl_stats(int fd)
+{
+	struct mdlock_stats st;
+
+	memset(&st, 0xff, sizeof(st));
+	if (ioctl(fd, MDLOCK_IOC_STATS, &st))
+		memset(&st, 0xff, sizeof(st));
+	return st;
+}
+
+/* The MdlFlags of @handle, or -1. */
+static inline int mdl_flags(int fd, __u32 handle)
+{
+	struct mdlock_query q;
+
+	return mdl_query(fd, handle, &q) ? -1 : (int)q.mdl_flags;
+}
+
+/* Count how many of @n lock counts equal @want. */
+static inline unsigned int count_eq(const __u32 *counts, unsigned int n, __u32 want)
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += counts[i] == want;
+	return k;
+}
+
+static inline unsigned char fill_byte(size_t i, unsigned int seed)
+{
+	return (unsigned char)(i * 7 + seed + (i >> 12));
+}
+
+static inline void fill(void *buf, size_t len, unsigned int seed)
+{
+	unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = fill_byte(i, seed);
+}
+
+/* Does @buf hold what fill(@seed) wrote? */
+static inline bool filled(const void *buf, size_t len, unsigned int seed)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != fill_byte(i, seed))
+			return false;
+	return true;
+}
+
+/* @pages of private anonymous memory, written (so no page is the zero page). */
+static inline char *map_pages(size_t pages, unsigned int seed)
+{
+	char *p = mmap(NULL, pages * PAGE_SZ, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	fill(p, pages * PAGE_SZ, seed);
+	return p;
+}
+
+/* A "Key:   N ..." number from a /proc or debugfs file; -1 if absent. */
+static inline long file_value(const char *path, const char *key)
+{
+	size_t klen = strlen(key);
+	char line[256];
+	long v = -1;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && (line[klen] == ':' || line[klen] == ' ')) {
+			v = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+#endif /* _MDLOCK_SELFTEST_H */
