@@ -620,8 +620,8 @@ static long mdlock_ioctl_partial(struct mdlock_file *mf, void __user *argp)
 {
 	struct mdlock_partial args;
 	struct mdlock_obj *src, *obj = NULL;
-	unsigned long start, end;
 	mdl_status_t status;
+	size_t length;
 	PMDL mdl = NULL;
 	void *va;
 	long ret;
@@ -643,21 +643,14 @@ static long mdlock_ioctl_partial(struct mdlock_file *mf, void __user *argp)
 		goto out;
 	}
 	va = (PVOID)(unsigned long)args.addr;
-	start = (unsigned long)MmGetMdlVirtualAddress(src->mdl);
-	end = start + MmGetMdlByteCount(src->mdl);
-	if (args.addr < start || args.addr >= end || args.length > end - args.addr) {
-		/*
-		 * Out of range: the core reports INVALID_MDL_RANGE; the
-		 * target it is given is never written.
-		 */
-		mdl = IoAllocateMdl(va, 1, FALSE, FALSE, NULL);
-		status = mdl ? mdlock_build_partial(src->mdl, mdl, va, args.length)
-			     : STATUS_INSUFFICIENT_RESOURCES;
-		ret = mdl ? -EINVAL : -ENOMEM;
+	/* Out of range: the core reports INVALID_MDL_RANGE; nothing is made. */
+	length = args.length;
+	if (!mdl_partial_range(src->mdl, NULL, args.addr, &length)) {
+		status = STATUS_INVALID_DEVICE_REQUEST;
+		ret = -EINVAL;
 		goto out;
 	}
-	if (!args.length)
-		args.length = end - args.addr;
+	args.length = length;
 	mdl = IoAllocateMdl(va, args.length, FALSE, FALSE, NULL);
 	obj = mdl ? obj_new(mf, mdl) : NULL;
 	if (!obj) {

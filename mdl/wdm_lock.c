@@ -337,22 +337,19 @@ static void drop_page(struct page *page, u32 hold)
 }
 
 /*
- * The shared zero page, or the huge zero page (whose symbol modules cannot
- * see): a frame GUP returns that is neither anonymous nor in a file's page
- * cache.
+ * For a page that is not anonymous: the shared zero page, or the huge zero
+ * page (whose symbol modules cannot see), a frame that is in no file's page
+ * cache either.
  */
 static bool is_zero_like(struct page *page)
 {
-	struct folio *folio = page_folio(page);
-
-	return is_zero_pfn(page_to_pfn(page)) ||
-	       (!folio_test_anon(folio) && !READ_ONCE(folio->mapping));
+	return is_zero_pfn(page_to_pfn(page)) || !READ_ONCE(page_folio(page)->mapping);
 }
 
 /*
  * A read lock of anonymous memory never written finds the shared zero
- * page (or the huge zero page) there; holding it would leave the MDL blind to what the process
- * writes later (the write faults in a new page).  Neither 6.1 nor 6.12
+ * page (or the huge zero page) there; holding it would leave the MDL
+ * blind to what the process writes later (the write faults in a new page).  Neither 6.1 nor 6.12
  * unshares it for a pin, long-term or not, so the page is faulted in for
  * writing first where the mapping allows writes: the process's data then
  * lives in the frame the MDL holds.  Where it does not (a read-only
@@ -471,24 +468,27 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
 			ret = -EOPNOTSUPP;
 		else
 			ret = gup_batch(mm, start, want, gup_flags, hold, remote, pages + done);
-		if (ret > 0 && !(gup_flags & FOLL_WRITE)) {
-			for (i = done; i < done + ret; i++)
-				if (unlikely(is_zero_like(pages[i])))
-					pages[i] = unshare_zero_page(mm, va + i * PAGE_SIZE,
-								     gup_flags, hold, remote,
-								     pages[i]);
+		/*
+		 * One pass turns the batch into frame numbers; an anonymous
+		 * page (the common case) costs one test.  The zero pages are
+		 * unshared here, while mmap_lock is still held if @remote.
+		 */
+		for (i = done; i < done + max(ret, 0L); i++) {
+			struct page *page = pages[i];
+
+			if (!folio_test_anon(page_folio(page))) {
+				if (!(gup_flags & FOLL_WRITE) && unlikely(is_zero_like(page)))
+					page = unshare_zero_page(mm, va + i * PAGE_SIZE, gup_flags,
+								 hold, remote, page);
+				if (!folio_test_anon(page_folio(page)))
+					file = true;
+			}
+			pfns[i] = page_to_pfn(page);
 		}
 		if (remote)
 			mmap_read_unlock(mm);
 		if (ret <= 0)
 			break;
-		for (i = done; i < done + ret; i++) {
-			struct page *page = pages[i];
-
-			if (!folio_test_anon(page_folio(page)))
-				file = true;
-			pfns[i] = page_to_pfn(page);
-		}
 		done += ret;
 		cond_resched();
 	}
@@ -831,6 +831,34 @@ mdl_status_t mdlock_build_nonpaged(struct mdl *mdl)
 EXPORT_SYMBOL_NS_GPL(mdlock_build_nonpaged, MDLOCK);
 
 /**
+ * mdl_partial_range() - the range rule of IoBuildPartialMdl
+ * @source: the source MDL
+ * @target: the target MDL, or NULL if the caller has none yet
+ * @va: the sub-range's start
+ * @length: its length; 0 (the rest of @source) is replaced by that length
+ *
+ * A range outside @source is reported as INVALID_MDL_RANGE (0x12E).
+ *
+ * Context: Any context.
+ * Return: true if [@va, @va + *@length) lies in @source's buffer.
+ */
+bool mdl_partial_range(struct mdl *source, struct mdl *target, unsigned long va,
+		       size_t *length)
+{
+	unsigned long start = mdl_va(source), end = start + source->ByteCount;
+
+	if (!*length && va >= start && va < end)
+		*length = end - va;
+	if (va < start || va >= end || !*length || *length > end - va) {
+		mdl_bugcheck(BC_INVALID_MDL_RANGE, BCP_HIDE(1) | BCP_HIDE(2),
+			     (u64)(unsigned long)source, (u64)(unsigned long)target, va,
+			     *length, "IoBuildPartialMdl of a range outside the source MDL");
+		return false;
+	}
+	return true;
+}
+
+/**
  * mdlock_build_partial() - IoBuildPartialMdl
  * @source: a locked, nonpaged-pool or partial MDL
  * @target: an MDL with room for the sub-range
@@ -849,7 +877,7 @@ EXPORT_SYMBOL_NS_GPL(mdlock_build_nonpaged, MDLOCK);
 mdl_status_t mdlock_build_partial(struct mdl *source, struct mdl *target,
 				  const void *va, size_t length)
 {
-	unsigned long start = mdl_va(source), end = start + source->ByteCount;
+	unsigned long start = mdl_va(source);
 	unsigned long addr = (unsigned long)va, first, span;
 	u16 inherit = MDL_SOURCE_IS_NONPAGED_POOL | MDL_MAPPED_TO_SYSTEM_VA |
 		      MDL_IO_PAGE_READ | MDL_IO_SPACE;
@@ -857,15 +885,8 @@ mdl_status_t mdlock_build_partial(struct mdl *source, struct mdl *target,
 	if (!mdl_rule_check(source, OP_PARTIAL_SOURCE) ||
 	    !mdl_rule_check(target, OP_PARTIAL_TARGET))
 		return STATUS_INVALID_DEVICE_REQUEST;
-	if (!length && addr >= start && addr < end)
-		length = end - addr;
-	if (addr < start || addr >= end || !length || length > end - addr) {
-		mdl_bugcheck(BC_INVALID_MDL_RANGE, BCP_HIDE(1) | BCP_HIDE(2),
-			     (u64)(unsigned long)source,
-			     (u64)(unsigned long)target, addr, length,
-			     "IoBuildPartialMdl of a range outside the source MDL");
+	if (!mdl_partial_range(source, target, addr, &length))
 		return STATUS_INVALID_DEVICE_REQUEST;
-	}
 	if (target->Size < mdlock_size(va, length)) {
 		mdl_bugcheck(BC_TARGET_MDL_TOO_SMALL, 0, 0, 0, 0, 0,
 			     "IoBuildPartialMdl into a target MDL too small for the range");

@@ -31,6 +31,9 @@ static inline unsigned long mdl_va(const struct mdl *mdl)
 void mdl_defer_unmap(void *mapping, struct mdl_release *rel, const PFN_NUMBER *pfns,
 		     unsigned long n);
 
+bool mdl_partial_range(struct mdl *source, struct mdl *target, unsigned long va,
+		       size_t *length);
+
 /* wdm_lock.c: MmUnlockPages where the caller knows whether it may sleep */
 mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep);
 
