@@ -37,6 +37,10 @@ rtdebug) mem=1536 timeout=${MDLOCK_GUEST_TIMEOUT:-900} disk=1 ;;
 *) mem=768 timeout=${MDLOCK_GUEST_TIMEOUT:-600} disk= ;;
 esac
 append="console=ttyS0 quiet panic=-1 oops=panic log_buf_len=8M mdlock_plan=$plan mdlock_guest=$name"
+# For development: MDLOCK_APPEND adds to the command line, for example
+# "mdlock_only=mdlock_test mdlock_kunit=0" (run one selftest program, no
+# KUnit) or "kunit.filter_glob=mdlock_harden*".
+append="$append${MDLOCK_APPEND:+ $MDLOCK_APPEND}"
 # shellcheck disable=SC2054 # pc,accel=tcg is one argument
 # The built kernels have PCI (for the virtio disk): its interrupt routing
 # comes from the BIOS table, not ACPI's _PRT, whose AML loops time out
