@@ -15,6 +15,7 @@
 #include <linux/hashtable.h>
 #include <linux/llist.h>
 #include <linux/mm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
@@ -36,22 +37,34 @@ static atomic_long_t locked_mdls = ATOMIC_LONG_INIT(0);
 
 /**
  * struct mdl_owner - locked pages of one process (one mm)
- * @hnode: entry in the owners hash, by @mm
- * @free_node: entry in the list of records to free from process context
- * @mm: the address space, held with mmgrab()
- * @tgid: its process id, for debugfs
- * @comm: its name, for debugfs
+ * @mn: its mmu_notifier: at the end of the address space, a report of
+ *      what kernel clients still hold locked in it (PROCESS_HAS_LOCKED_PAGES)
+ * @hnode: entry in the owners hash, by @mm, until the address space ends
+ * @free_node: entry in the list of records to release from process context
+ * @mm: the address space (the notifier holds it with mmgrab())
+ * @tgid: its process id, for debugfs and reports
+ * @comm: its name, for debugfs and reports
  * @locked: pages it has locked now
- * @ref: the locked MDLs that name it
+ * @client_pages: of those, pages locked by kernel clients (not /dev/mdlock)
+ * @client_mdls: MDLs of kernel clients holding them
+ * @ref: one for the hash while the address space lives, one per locked MDL
+ * @hashed: in the hash (under owners_lock)
+ *
+ * A record lives from an address space's first lock to its end, so that a
+ * lock and unlock loop finds it and never registers a notifier twice.
  */
 struct mdl_owner {
+	struct mmu_notifier mn;
 	struct hlist_node hnode;
 	struct llist_node free_node;
 	struct mm_struct *mm;
 	pid_t tgid;
 	char comm[TASK_COMM_LEN];
 	atomic_long_t locked;
+	atomic_long_t client_pages;
+	atomic_t client_mdls;
 	refcount_t ref;
+	bool hashed;
 };
 
 static DEFINE_RAW_SPINLOCK(owners_lock);
@@ -72,12 +85,59 @@ static struct mdl_owner *owner_find(struct mm_struct *mm)
 	return NULL;
 }
 
+static void owner_put_ref(struct mdl_owner *owner, bool may_sleep);
+
+/*
+ * The address space ends (exit, exec): its record leaves the hash.  What a
+ * kernel client still holds locked in it stays locked and safe, the frames
+ * pinned, until the client unlocks; Windows would stop the machine here
+ * with PROCESS_HAS_LOCKED_PAGES, mdlock reports it.  /dev/mdlock's own
+ * MDLs are not counted: its notifier releases them.
+ */
+static void owner_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct mdl_owner *owner = container_of(mn, struct mdl_owner, mn);
+	unsigned long flags;
+	bool hashed;
+	long pages;
+	int mdls;
+
+	raw_spin_lock_irqsave(&owners_lock, flags);
+	hashed = owner->hashed;
+	if (hashed) {
+		hash_del(&owner->hnode);
+		owner->hashed = false;
+	}
+	raw_spin_unlock_irqrestore(&owners_lock, flags);
+	if (!hashed)
+		return;
+	mdls = atomic_read(&owner->client_mdls);
+	pages = atomic_long_read(&owner->client_pages);
+	if (mdls)
+		mdl_bugcheck(BC_PROCESS_HAS_LOCKED_PAGES, BCP_HIDE(2), 0,
+			     (u64)(unsigned long)mm, pages, 0,
+			     "process %d (%s) ended with %ld pages locked by %d MDLs of kernel clients; they stay locked until unlocked",
+			     owner->tgid, owner->comm, pages, mdls);
+	owner_put_ref(owner, true);
+}
+
+static void owner_free_notifier(struct mmu_notifier *mn)
+{
+	kfree(container_of(mn, struct mdl_owner, mn));
+}
+
+static const struct mmu_notifier_ops owner_ops = {
+	.release = owner_release,
+	.free_notifier = owner_free_notifier,
+};
+
 /**
  * mdl_owner_get() - the accounting record of an address space, referenced
- * @mm: the address space whose pages are being locked
+ * @mm: the address space whose pages are being locked (its users held)
  * @task: a task of it, for the name and process id debugfs shows
  *
- * Context: Process context (the record is made on first use).
+ * Context: Process context, not holding @mm's mmap_lock: the record and
+ * its notifier are made on the address space's first lock.
  * Return: the record, or NULL without memory.
  */
 struct mdl_owner *mdl_owner_get(struct mm_struct *mm, struct task_struct *task)
@@ -99,8 +159,12 @@ struct mdl_owner *mdl_owner_get(struct mm_struct *mm, struct task_struct *task)
 	new->mm = mm;
 	new->tgid = task_tgid_nr(task);
 	get_task_comm(new->comm, task);
-	refcount_set(&new->ref, 1);
-	mmgrab(mm);
+	refcount_set(&new->ref, 2);
+	new->mn.ops = &owner_ops;
+	if (mmu_notifier_register(&new->mn, mm)) {
+		kfree(new);
+		return NULL;
+	}
 
 	raw_spin_lock_irqsave(&owners_lock, flags);
 	owner = owner_find(mm);
@@ -108,21 +172,14 @@ struct mdl_owner *mdl_owner_get(struct mm_struct *mm, struct task_struct *task)
 		refcount_inc(&owner->ref);
 	} else {
 		hash_add(owners, &new->hnode, (unsigned long)mm);
+		new->hashed = true;
 		owner = new;
 		new = NULL;
 	}
 	raw_spin_unlock_irqrestore(&owners_lock, flags);
-	if (new) {
-		mmdrop(mm);
-		kfree(new);
-	}
+	if (new)
+		mmu_notifier_put(&new->mn);
 	return owner;
-}
-
-static void owner_free(struct mdl_owner *owner)
-{
-	mmdrop(owner->mm);
-	kfree(owner);
 }
 
 static void owners_free_fn(struct work_struct *work)
@@ -131,33 +188,49 @@ static void owners_free_fn(struct work_struct *work)
 	struct mdl_owner *owner, *tmp;
 
 	llist_for_each_entry_safe(owner, tmp, list, free_node)
-		owner_free(owner);
+		mmu_notifier_put(&owner->mn);
+}
+
+/*
+ * The last reference unregisters the notifier, which frees the record
+ * after an SRCU grace period; mmu_notifier_put() takes a spinlock_t, so
+ * where sleeping may not be allowed (an RT kernel's hard interrupt) a work
+ * item does it.
+ */
+static void owner_put_ref(struct mdl_owner *owner, bool may_sleep)
+{
+	if (!refcount_dec_and_test(&owner->ref))
+		return;
+	if (may_sleep) {
+		mmu_notifier_put(&owner->mn);
+	} else {
+		llist_add(&owner->free_node, &owners_to_free);
+		schedule_work(&owners_free_work);
+	}
 }
 
 /**
  * mdl_owner_put() - drop a reference mdl_owner_get() took
  * @owner: the record
  *
- * Context: Any context: where it cannot sleep, the last reference's
- * mmdrop() is left to a work item.
+ * Context: Any context.
  */
 void mdl_owner_put(struct mdl_owner *owner)
 {
-	unsigned long flags;
+	owner_put_ref(owner, mdl_surely_can_sleep());
+}
 
-	raw_spin_lock_irqsave(&owners_lock, flags);
-	if (!refcount_dec_and_test(&owner->ref)) {
-		raw_spin_unlock_irqrestore(&owners_lock, flags);
-		return;
-	}
-	hash_del(&owner->hnode);
-	raw_spin_unlock_irqrestore(&owners_lock, flags);
-	if (mdl_surely_can_sleep()) {
-		owner_free(owner);
-	} else {
-		llist_add(&owner->free_node, &owners_to_free);
-		schedule_work(&owners_free_work);
-	}
+/**
+ * mdl_owner_client() - count a kernel client's MDL in its process
+ * @owner: the record
+ * @pages: pages locked (positive, one more MDL) or unlocked (negative)
+ *
+ * Context: Any context.
+ */
+void mdl_owner_client(struct mdl_owner *owner, long pages)
+{
+	atomic_long_add(pages, &owner->client_pages);
+	atomic_add(pages > 0 ? 1 : -1, &owner->client_mdls);
 }
 
 /**
@@ -170,6 +243,179 @@ void mdl_owner_put(struct mdl_owner *owner)
 void mdl_owner_add(struct mdl_owner *owner, long pages)
 {
 	atomic_long_add(pages, &owner->locked);
+}
+
+/*
+ * Kernel clients: one record per module that has locked MDLs, found by its
+ * struct module under RCU, with per-CPU counts so that locks and unlocks
+ * from different CPUs share no cache line.  When a module is removed with
+ * MDLs still locked, that is reported (Windows: DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS
+ * at unload) and nothing is freed under it: its MDLs stay locked, and the
+ * record stays (marked gone) for the unlocks that will never come.
+ */
+
+/**
+ * struct mdl_client - the MDLs one kernel module has locked
+ * @hnode: entry in the clients hash, by @mod, while the module lives
+ * @node: entry in the list of every record
+ * @mod: the module; NULL once it is gone
+ * @name: its name
+ * @mdls: MDLs locked now, per CPU (the sum counts)
+ * @pages: pages they hold, per CPU
+ * @rcu: for freeing after lookups are done
+ */
+struct mdl_client {
+	struct hlist_node hnode;
+	struct list_head node;
+	struct module *mod;
+	char name[MODULE_NAME_LEN];
+	long __percpu *mdls;
+	long __percpu *pages;
+	struct rcu_head rcu;
+};
+
+/* clients_lock (raw: clients lock from atomic context) guards the hash and list. */
+static DEFINE_RAW_SPINLOCK(clients_lock);
+static DEFINE_HASHTABLE(clients, 4);
+static LIST_HEAD(clients_all);
+
+static long client_sum(long __percpu *v)
+{
+	long n = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		n += *per_cpu_ptr(v, cpu);
+	return n;
+}
+
+static struct mdl_client *client_find(struct module *mod)
+{
+	struct mdl_client *cl;
+
+	hash_for_each_possible_rcu(clients, cl, hnode, (unsigned long)mod)
+		if (cl->mod == mod)
+			return cl;
+	return NULL;
+}
+
+static void client_free(struct mdl_client *cl)
+{
+	free_percpu(cl->mdls);
+	free_percpu(cl->pages);
+	kfree(cl);
+}
+
+/**
+ * mdl_client_get() - the record of a client module, made on its first lock
+ * @mod: the module
+ * @gfp: allocation flags for a new record
+ *
+ * Context: Any context the lock is allowed in; @gfp must suit it.
+ * Return: the record, valid while @mod is loaded; NULL without memory.
+ */
+struct mdl_client *mdl_client_get(struct module *mod, gfp_t gfp)
+{
+	struct mdl_client *cl, *new;
+	unsigned long flags;
+
+	rcu_read_lock();
+	cl = client_find(mod);
+	rcu_read_unlock();
+	if (cl)
+		return cl;
+
+	new = kzalloc(sizeof(*new), gfp | __GFP_NOWARN);
+	if (!new)
+		return NULL;
+	new->mdls = alloc_percpu_gfp(long, gfp | __GFP_NOWARN);
+	new->pages = alloc_percpu_gfp(long, gfp | __GFP_NOWARN);
+	if (!new->mdls || !new->pages) {
+		client_free(new);
+		return NULL;
+	}
+	new->mod = mod;
+	strscpy(new->name, mod ? module_name(mod) : "(built-in)", sizeof(new->name));
+
+	raw_spin_lock_irqsave(&clients_lock, flags);
+	cl = client_find(mod);
+	if (!cl) {
+		hash_add_rcu(clients, &new->hnode, (unsigned long)mod);
+		list_add_tail(&new->node, &clients_all);
+		cl = new;
+		new = NULL;
+	}
+	raw_spin_unlock_irqrestore(&clients_lock, flags);
+	if (new)
+		client_free(new);
+	return cl;
+}
+
+/**
+ * mdl_client_add() - count an MDL locked (@pages > 0) or unlocked by a client
+ * @cl: its record
+ * @pages: pages locked (positive) or unlocked (negative)
+ *
+ * Context: Any context.
+ */
+void mdl_client_add(struct mdl_client *cl, long pages)
+{
+	this_cpu_add(*cl->mdls, pages > 0 ? 1 : -1);
+	this_cpu_add(*cl->pages, pages);
+}
+
+/* A module is going, its exit function has run: what did it leave locked? */
+static int client_module_notify(struct notifier_block *nb, unsigned long action, void *data)
+{
+	struct module *mod = data;
+	struct mdl_client *cl;
+	unsigned long flags;
+	long mdls, pages;
+
+	if (action != MODULE_STATE_GOING)
+		return NOTIFY_DONE;
+	raw_spin_lock_irqsave(&clients_lock, flags);
+	cl = client_find(mod);
+	if (cl) {
+		hash_del_rcu(&cl->hnode);
+		cl->mod = NULL;
+	}
+	raw_spin_unlock_irqrestore(&clients_lock, flags);
+	if (!cl)
+		return NOTIFY_DONE;
+	mdls = client_sum(cl->mdls);
+	pages = client_sum(cl->pages);
+	if (mdls) {
+		mdl_bugcheck(BC_DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS, 0, 0, 0, 0, pages,
+			     "module %s removed with %ld MDLs (%ld pages) still locked; they stay locked",
+			     cl->name, mdls, pages);
+		return NOTIFY_DONE;
+	}
+	raw_spin_lock_irqsave(&clients_lock, flags);
+	list_del(&cl->node);
+	raw_spin_unlock_irqrestore(&clients_lock, flags);
+	synchronize_rcu();
+	client_free(cl);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block client_module_nb = {
+	.notifier_call = client_module_notify,
+};
+
+/* debugfs "clients": module, locked MDLs and pages, live or gone. */
+void mdl_clients_show(struct seq_file *m)
+{
+	struct mdl_client *cl;
+	unsigned long flags;
+
+	seq_puts(m, "module\tlocked_mdls\tlocked_pages\tstate\n");
+	/* Records are freed only under this lock's holder's sight: see above. */
+	raw_spin_lock_irqsave(&clients_lock, flags);
+	list_for_each_entry(cl, &clients_all, node)
+		seq_printf(m, "%s\t%ld\t%ld\t%s\n", cl->name, client_sum(cl->mdls),
+			   client_sum(cl->pages), cl->mod ? "loaded" : "removed");
+	raw_spin_unlock_irqrestore(&clients_lock, flags);
 }
 
 /**
@@ -300,22 +546,28 @@ void mdl_show_processes(struct seq_file *m)
 	struct { pid_t tgid; long locked; char comm[TASK_COMM_LEN]; } row[8];
 	struct mdl_owner *owner;
 	unsigned long flags;
-	int bkt, n, i, skip, start;
+	int bkt, n, i, start;
+	bool more;
 
 	seq_puts(m, "pid\tcomm\tlocked_pages\n");
 	for (bkt = 0; bkt < HASH_SIZE(owners); bkt++) {
 		start = 0;
 		do {
 			n = 0;
-			skip = start;
+			i = 0;
+			more = false;
 			raw_spin_lock_irqsave(&owners_lock, flags);
 			hlist_for_each_entry(owner, &owners[bkt], hnode) {
-				if (skip) {
-					skip--;
+				if (i++ < start)
 					continue;
-				}
-				if (n == ARRAY_SIZE(row))
+				if (n == ARRAY_SIZE(row)) {
+					more = true;
 					break;
+				}
+				start = i;
+				/* Records live on, idle, until their process ends. */
+				if (!atomic_long_read(&owner->locked))
+					continue;
 				row[n].tgid = owner->tgid;
 				row[n].locked = atomic_long_read(&owner->locked);
 				memcpy(row[n].comm, owner->comm, sizeof(row[n].comm));
@@ -325,9 +577,8 @@ void mdl_show_processes(struct seq_file *m)
 			for (i = 0; i < n; i++)
 				seq_printf(m, "%d\t%s\t%ld\n", row[i].tgid, row[i].comm,
 					   row[i].locked);
-			start += n;
 			cond_resched();
-		} while (n == ARRAY_SIZE(row));
+		} while (more);
 	}
 }
 
@@ -342,10 +593,43 @@ int mdl_account_init(void)
 {
 	if (!page_lock_limit)
 		page_lock_limit = totalram_pages() / 2;
-	return 0;
+	return register_module_notifier(&client_module_nb);
 }
 
 void mdl_account_exit(void)
 {
+	struct mdl_client *cl, *cl_tmp;
+	struct mdl_owner *owner;
+	struct hlist_node *tmp;
+	unsigned long flags;
+	HLIST_HEAD(ended);
+	int bkt;
+
+	/* No client is left and /dev/mdlock is gone: end every record. */
+	raw_spin_lock_irqsave(&owners_lock, flags);
+	hash_for_each_safe(owners, bkt, tmp, owner, hnode) {
+		hash_del(&owner->hnode);
+		owner->hashed = false;
+		hlist_add_head(&owner->hnode, &ended);
+	}
+	raw_spin_unlock_irqrestore(&owners_lock, flags);
+	/*
+	 * Every reference left is the hash's, or an MDL that a removed module
+	 * left locked (reported then), which nobody will unlock: unregister
+	 * every live address space's notifier now, before its code goes.
+	 */
 	flush_work(&owners_free_work);
+	hlist_for_each_entry_safe(owner, tmp, &ended, hnode) {
+		hlist_del_init(&owner->hnode);
+		mmu_notifier_put(&owner->mn);
+	}
+	/* The notifiers' frees run after an SRCU grace period: wait for them. */
+	mmu_notifier_synchronize();
+
+	unregister_module_notifier(&client_module_nb);
+	/* Only removed modules' records can be left, with what they leaked. */
+	list_for_each_entry_safe(cl, cl_tmp, &clients_all, node) {
+		list_del(&cl->node);
+		client_free(cl);
+	}
 }

@@ -2,15 +2,23 @@
 /*
  * bugcheck.c: where Windows would stop the machine on a broken rule (a bug
  * check), mdlock refuses the call and reports it here, once, under the
- * Windows name and code, with the parameters Windows would show.
+ * Windows name and code, with the parameters Windows would show and the
+ * caller: the first return address outside mdlock.  Each code is counted
+ * (debugfs "bugchecks"); the module parameter strict turns every report
+ * into a WARN, which taints the kernel, for those who want to stop at the
+ * first violation.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bug.h>
 #include <linux/export.h>
 #include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
+#include <linux/stacktrace.h>
 #include <linux/string.h>
 
 #include <mdl/mdlock.h>
@@ -32,22 +40,53 @@ static const struct {
 	{ BC_INVALID_MDL_RANGE, "INVALID_MDL_RANGE" },
 };
 
+static bool strict;
+module_param(strict, bool, 0644);
+MODULE_PARM_DESC(strict, "a refused violation also WARNs (and taints the kernel); default: report only");
+
 /*
- * bugcheck_lock protects last and seq.  It is taken from any context, hard
- * interrupts on PREEMPT_RT included, so it is a raw spinlock.
+ * bugcheck_lock protects last, seq and counts.  It is taken from any
+ * context, hard interrupts on PREEMPT_RT included, so it is a raw
+ * spinlock.  counts[i] counts bugcheck_names[i]; the last slot any other
+ * code.
  */
 static DEFINE_RAW_SPINLOCK(bugcheck_lock);
 static struct mdlock_bugcheck last;
 static u64 seq;
+static u64 counts[ARRAY_SIZE(bugcheck_names) + 1];
 
-const char *mdl_bugcheck_name(u32 code)
+static unsigned int bugcheck_index(u32 code)
 {
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(bugcheck_names); i++)
 		if (bugcheck_names[i].code == code)
-			return bugcheck_names[i].name;
-	return "UNKNOWN_BUGCHECK";
+			break;
+	return i;
+}
+
+const char *mdl_bugcheck_name(u32 code)
+{
+	unsigned int i = bugcheck_index(code);
+
+	return i < ARRAY_SIZE(bugcheck_names) ? bugcheck_names[i].name : "UNKNOWN_BUGCHECK";
+}
+
+/*
+ * The caller to name in a report: the first return address on the stack
+ * that is not mdlock's own (a client module's call, or the system call
+ * that reached /dev/mdlock).
+ */
+static unsigned long bugcheck_caller(void)
+{
+	unsigned long entries[16];
+	unsigned int n, i;
+
+	n = stack_trace_save(entries, ARRAY_SIZE(entries), 1);
+	for (i = 0; i < n; i++)
+		if (!within_module(entries[i], THIS_MODULE))
+			return entries[i];
+	return 0;
 }
 
 /*
@@ -72,16 +111,19 @@ static void bugcheck_param(char *buf, size_t len, u64 p, bool hide)
  * @p2: second
  * @p3: third
  * @p4: fourth
- * @what: what the caller did, in a few words
+ * @fmt: what the caller did, in a few words (printf format)
  *
  * Context: Any context.
  */
-void mdl_bugcheck(u32 code, u32 hide, u64 p1, u64 p2, u64 p3, u64 p4, const char *what)
+void mdl_bugcheck(u32 code, u32 hide, u64 p1, u64 p2, u64 p3, u64 p4, const char *fmt, ...)
 {
 	const char *name = mdl_bugcheck_name(code);
+	unsigned long caller = bugcheck_caller();
 	u64 p[4] = { p1, p2, p3, p4 };
-	char s[4][24];
+	struct va_format vaf;
 	unsigned long flags;
+	char s[4][24];
+	va_list args;
 	int i;
 
 	raw_spin_lock_irqsave(&bugcheck_lock, flags);
@@ -89,13 +131,43 @@ void mdl_bugcheck(u32 code, u32 hide, u64 p1, u64 p2, u64 p3, u64 p4, const char
 	memcpy(last.param, p, sizeof(p));
 	last.name = name;
 	last.seq = ++seq;
+	counts[bugcheck_index(code)]++;
 	raw_spin_unlock_irqrestore(&bugcheck_lock, flags);
 
 	for (i = 0; i < 4; i++)
 		bugcheck_param(s[i], sizeof(s[i]), p[i], hide & BIT(i));
-	pr_err_ratelimited("refused: Windows bug check 0x%X %s (%s, %s, %s, %s): %s\n",
-			   code, name, s[0], s[1], s[2], s[3], what);
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	/* %pS names the caller by symbol; it is a text address, never data. */
+	if (strict)
+		WARN(1, KBUILD_MODNAME ": strict: Windows bug check 0x%X %s (%s, %s, %s, %s): %pV, caller %pS\n",
+		     code, name, s[0], s[1], s[2], s[3], &vaf, (void *)caller);
+	else
+		pr_err_ratelimited("refused: Windows bug check 0x%X %s (%s, %s, %s, %s): %pV, caller %pS\n",
+				   code, name, s[0], s[1], s[2], s[3], &vaf, (void *)caller);
+	va_end(args);
 }
+
+/**
+ * mdlock_bugcheck_count() - how often a broken rule was refused
+ * @code: a Windows bug-check code, or 0 for all codes together
+ *
+ * Context: Any context.
+ * Return: the number of violations reported under @code since mdlock was
+ * loaded.
+ */
+u64 mdlock_bugcheck_count(u32 code)
+{
+	unsigned long flags;
+	u64 n;
+
+	raw_spin_lock_irqsave(&bugcheck_lock, flags);
+	n = code ? counts[bugcheck_index(code)] : seq;
+	raw_spin_unlock_irqrestore(&bugcheck_lock, flags);
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(mdlock_bugcheck_count, MDLOCK);
 
 /**
  * mdlock_last_bugcheck() - the most recent broken rule mdlock refused
@@ -119,6 +191,22 @@ u64 mdlock_last_bugcheck(struct mdlock_bugcheck *out)
 	return n;
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_last_bugcheck, MDLOCK);
+
+/* debugfs "bugchecks": one line per code, "0xCODE NAME COUNT". */
+void mdl_bugcheck_counts_show(struct seq_file *m)
+{
+	u64 c[ARRAY_SIZE(counts)];
+	unsigned long flags;
+	unsigned int i;
+
+	raw_spin_lock_irqsave(&bugcheck_lock, flags);
+	memcpy(c, counts, sizeof(c));
+	raw_spin_unlock_irqrestore(&bugcheck_lock, flags);
+	for (i = 0; i < ARRAY_SIZE(bugcheck_names); i++)
+		seq_printf(m, "0x%X %s %llu\n", bugcheck_names[i].code,
+			   bugcheck_names[i].name, c[i]);
+	seq_printf(m, "other UNKNOWN_BUGCHECK %llu\n", c[i]);
+}
 
 void mdl_bugcheck_show(struct seq_file *m)
 {

@@ -4,6 +4,8 @@
  *   frames     every locked frame and its lock count
  *   processes  each process with locked pages: its locked-page count
  *   stats      locked MDLs and pages, the limit, deferred releases, bug checks
+ *   bugchecks  each Windows bug check mdlock refuses: how often it was
+ *   clients    each kernel module that has locked MDLs: how many, and pages
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -57,12 +59,28 @@ static int stats_show(struct seq_file *m, void *unused)
 }
 MDL_SHOW_ATTRIBUTE(stats);
 
+static int bugchecks_show(struct seq_file *m, void *unused)
+{
+	mdl_bugcheck_counts_show(m);
+	return 0;
+}
+MDL_SHOW_ATTRIBUTE(bugchecks);
+
+static int clients_show(struct seq_file *m, void *unused)
+{
+	mdl_clients_show(m);
+	return 0;
+}
+MDL_SHOW_ATTRIBUTE(clients);
+
 void mdl_debugfs_init(void)
 {
 	mdl_debugfs_dir = debugfs_create_dir("mdlock", NULL);
 	debugfs_create_file_unsafe("frames", 0400, mdl_debugfs_dir, NULL, &frames_fops);
 	debugfs_create_file_unsafe("processes", 0400, mdl_debugfs_dir, NULL, &processes_fops);
 	debugfs_create_file_unsafe("stats", 0400, mdl_debugfs_dir, NULL, &stats_fops);
+	debugfs_create_file_unsafe("bugchecks", 0400, mdl_debugfs_dir, NULL, &bugchecks_fops);
+	debugfs_create_file_unsafe("clients", 0400, mdl_debugfs_dir, NULL, &clients_fops);
 }
 
 void mdl_debugfs_exit(void)

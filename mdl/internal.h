@@ -48,9 +48,11 @@ struct task_struct;
  */
 #define BCP_HIDE(i)		BIT((i) - 1)
 
-void mdl_bugcheck(u32 code, u32 hide, u64 p1, u64 p2, u64 p3, u64 p4, const char *what);
+__printf(7, 8)
+void mdl_bugcheck(u32 code, u32 hide, u64 p1, u64 p2, u64 p3, u64 p4, const char *fmt, ...);
 const char *mdl_bugcheck_name(u32 code);
 void mdl_bugcheck_show(struct seq_file *m);
+void mdl_bugcheck_counts_show(struct seq_file *m);
 
 /*
  * MDL_PRIVATE flags (struct mdl_private.flags): state Windows keeps
@@ -104,6 +106,14 @@ struct mdl_owner;
 struct mdl_owner *mdl_owner_get(struct mm_struct *mm, struct task_struct *task);
 void mdl_owner_put(struct mdl_owner *owner);
 void mdl_owner_add(struct mdl_owner *owner, long pages);
+void mdl_owner_client(struct mdl_owner *owner, long pages);
+
+/* account.c: MDLs locked per kernel client module */
+struct mdl_client;
+struct module;
+struct mdl_client *mdl_client_get(struct module *mod, gfp_t gfp);
+void mdl_client_add(struct mdl_client *cl, long pages);
+void mdl_clients_show(struct seq_file *m);
 bool mdl_charge_pages(unsigned long n);
 void mdl_uncharge_pages(unsigned long n);
 unsigned long mdl_mm_locked_pages(struct mm_struct *mm);

@@ -38,8 +38,10 @@ static int __init mdlock_module_init(void)
 	if (ret)
 		return ret;
 	ret = mdl_account_init();
-	if (ret)
+	if (ret) {
+		mdl_lock_exit();
 		return ret;
+	}
 	ret = mdlock_dev_init();
 	if (ret) {
 		mdl_lock_exit();

@@ -512,7 +512,9 @@ static bool is_user_range(unsigned long va, unsigned long len)
 }
 
 /**
- * mdlock_probe_and_lock() - MmProbeAndLockPages / MmProbeAndLockProcessPages
+ * mdlock_lock_for() - MmProbeAndLockPages / MmProbeAndLockProcessPages
+ * @client: the module the lock is for (THIS_MODULE of the caller, which
+ *          mdlock_probe_and_lock() passes); mdlock's own for /dev/mdlock
  * @mdl: an unlocked MDL describing the buffer
  * @process: whose memory a user address is in; NULL for the caller's
  * @mode: MDL_USER_MODE (the buffer must be user memory) or MDL_KERNEL_MODE
@@ -541,13 +543,15 @@ static bool is_user_range(unsigned long va, unsigned long len)
  * STATUS_INVALID_DEVICE_REQUEST for a broken rule (reported as its bug
  * check); STATUS_INVALID_PARAMETER for bad @mode, @operation or @flags.
  */
-mdl_status_t mdlock_probe_and_lock(struct mdl *mdl, struct task_struct *process,
-				   int mode, int operation, unsigned int flags)
+mdl_status_t mdlock_lock_for(struct module *client, struct mdl *mdl,
+			     struct task_struct *process, int mode, int operation,
+			     unsigned int flags)
 {
 	bool write = operation == MDL_IO_WRITE_ACCESS || operation == MDL_IO_MODIFY_ACCESS;
 	unsigned long va = mdl_va(mdl), n = mdl_span(mdl);
 	struct task_struct *task = process ? process : current;
 	struct mdl_owner *owner = NULL;
+	struct mdl_client *cl = NULL;
 	struct mm_struct *mm = NULL, *held_mm = NULL;
 	struct mdl_release *rel = NULL;
 	unsigned int gup_flags;
@@ -600,6 +604,13 @@ mdl_status_t mdlock_probe_and_lock(struct mdl *mdl, struct task_struct *process,
 		task = NULL;
 	}
 
+	if (client != THIS_MODULE) {
+		cl = mdl_client_get(client, mdl_can_sleep() ? GFP_KERNEL : GFP_NOWAIT);
+		if (!cl) {
+			status = STATUS_INSUFFICIENT_RESOURCES;
+			goto out_mm;
+		}
+	}
 	if (!mdl_charge_pages(n)) {
 		status = STATUS_WORKING_SET_QUOTA;
 		goto out_mm;
@@ -647,8 +658,14 @@ mdl_status_t mdlock_probe_and_lock(struct mdl *mdl, struct task_struct *process,
 
 	if (owner)
 		mdl_owner_add(owner, n);
+	if (cl) {
+		mdl_client_add(cl, n);
+		if (owner)
+			mdl_owner_client(owner, n);
+	}
 	mdl_locked_mdls_add(1);
 	mdl->Private.owner = owner;
+	mdl->Private.client = cl;
 	mdl->Private.release = rel;
 	mdl->Private.locked = n;
 	mdl->Private.flags |= hold;
@@ -674,7 +691,7 @@ out_mm:
 		mmput(held_mm);
 	return status;
 }
-EXPORT_SYMBOL_NS_GPL(mdlock_probe_and_lock, MDLOCK);
+EXPORT_SYMBOL_NS_GPL(mdlock_lock_for, MDLOCK);
 
 /* ---- Unlock */
 
@@ -717,6 +734,7 @@ static void unlock_atomic(struct mdl *mdl, unsigned long n, u32 hold, bool dirty
 mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep)
 {
 	struct mdl_owner *owner = mdl->Private.owner;
+	struct mdl_client *cl = mdl->Private.client;
 	u32 hold = mdl->Private.flags & MDLP_HOLD_MASK;
 	bool dirty = (mdl->MdlFlags & MDL_WRITE_OPERATION) && (hold & (MDLP_PIN | MDLP_GET));
 	unsigned long n = mdl->Private.locked;
@@ -729,6 +747,11 @@ mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep)
 	mdl_counts_sub(pfns, n);
 	if (owner)
 		mdl_owner_add(owner, -(long)n);
+	if (cl) {
+		mdl_client_add(cl, -(long)n);
+		if (owner)
+			mdl_owner_client(owner, -(long)n);
+	}
 	mdl_uncharge_pages(n);
 	mdl_locked_mdls_add(-1);
 	mdl->Private.release = NULL;
@@ -742,6 +765,7 @@ mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep)
 	}
 
 	mdl->Private.owner = NULL;
+	mdl->Private.client = NULL;
 	mdl->Private.locked = 0;
 	mdl->Private.flags &= ~(MDLP_HOLD_MASK | MDLP_FILE_PAGES | MDLP_NOREF);
 	mdl->Private.flags |= MDLP_WAS_LOCKED;

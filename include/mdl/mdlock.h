@@ -126,8 +126,25 @@ void mdlock_init(struct mdl *mdl, const void *va, size_t length);
 struct mdl *mdlock_alloc(const void *va, size_t length);
 void mdlock_free(struct mdl *mdl);
 
-mdl_status_t __must_check mdlock_probe_and_lock(struct mdl *mdl, struct task_struct *process,
-						int mode, int operation, unsigned int flags);
+mdl_status_t __must_check mdlock_lock_for(struct module *client, struct mdl *mdl,
+					  struct task_struct *process, int mode, int operation,
+					  unsigned int flags);
+
+/**
+ * mdlock_probe_and_lock() - lock an MDL's pages, for the calling module
+ * @mdl: an unlocked MDL describing the buffer
+ * @process: whose user memory: NULL for the caller's
+ * @mode: MDL_KERNEL_MODE or MDL_USER_MODE
+ * @operation: MDL_IO_READ_ACCESS, MDL_IO_WRITE_ACCESS or MDL_IO_MODIFY_ACCESS
+ * @flags: MDLOCK_LOCK_* flags
+ *
+ * mdlock_lock_for() with THIS_MODULE, so that mdlock knows which module
+ * holds each lock: a module removed with MDLs still locked is reported.
+ *
+ * Return: as mdlock_lock_for().
+ */
+#define mdlock_probe_and_lock(mdl, process, mode, operation, flags) \
+	mdlock_lock_for(THIS_MODULE, mdl, process, mode, operation, flags)
 mdl_status_t mdlock_unlock(struct mdl *mdl);
 mdl_status_t mdlock_build_nonpaged(struct mdl *mdl);
 mdl_status_t mdlock_build_partial(struct mdl *source, struct mdl *target,
@@ -143,6 +160,7 @@ unsigned long mdlock_process_locked_pages(struct task_struct *process);
 unsigned long mdlock_total_locked_pages(void);
 unsigned long mdlock_set_lock_limit(unsigned long pages);
 u64 mdlock_last_bugcheck(struct mdlock_bugcheck *out);
+u64 mdlock_bugcheck_count(u32 code);
 
 /**
  * mdlock_status_to_errno() - the -errno for a Windows status

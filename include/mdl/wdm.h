@@ -86,6 +86,8 @@ typedef struct task_struct *PEPROCESS;
 /**
  * struct mdl_private - mdlock's bookkeeping inside an MDL header
  * @owner: accounting record of the process whose pages are locked
+ * @client: record of the kernel module that locked the MDL (NULL for
+ *          /dev/mdlock's own MDLs), while it is locked
  * @mapping: page-aligned start of the MDL's own system mapping, or NULL
  * @release: record made by a write lock of file-backed pages, with room
  *           for the frames: unlock from atomic context defers their
@@ -103,6 +105,7 @@ typedef struct task_struct *PEPROCESS;
  */
 struct mdl_private {
 	struct mdl_owner *owner;
+	struct mdl_client *client;
 	void *mapping;
 	struct mdl_release *release;
 	struct mdl_release *unmap;
