@@ -406,8 +406,8 @@ compare_manifest() {
 		fi
 	done <<<"$obs"
 	# The detectors, one by one.
-	want=$(awk '$2 == "detectors" { $1 = $2 = ""; print }' <<<"$exp")
-	got=$(awk '$2 == "detectors" { $1 = $2 = ""; print }' <<<"$obs")
+	want=$(awk '$2 == "detectors" { $1 = $2 = ""; print }' <<<"$exp" | xargs)
+	got=$(awk '$2 == "detectors" { $1 = $2 = ""; print }' <<<"$obs" | xargs)
 	for d in $want; do
 		[ "$d" = none ] && continue
 		case " $got " in
@@ -423,7 +423,7 @@ compare_manifest() {
 		esac
 	done
 	if [ "$bad" = 0 ]; then
-		record ok "$guest matches scripts/manifest ($(grep -c ' kunit ' <<<"$obs") KUnit suites, $(grep -c ' selftest ' <<<"$obs") selftest runs, detectors:$got)"
+		record ok "$guest matches scripts/manifest ($(grep -c ' kunit ' <<<"$obs") KUnit suites, $(grep -c ' selftest ' <<<"$obs") selftest runs, detectors: $got)"
 	fi
 }
 
