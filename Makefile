@@ -4,7 +4,9 @@
 #
 #   make                build mdlock.ko against KDIR (default: the running kernel)
 #   make demo           boot a QEMU guest with mdlock loaded and show it working
-#   make check          every test: static checks, KUnit, selftests, six kernels
+#   make check          every test: static checks, KUnit, selftests, six kernels,
+#                       the detector canary, all compared with scripts/manifest
+#   make manifest       rewrite scripts/manifest from the last check's logs
 #   make shell          boot the demo guest to an interactive shell
 #   make clean
 #
@@ -31,10 +33,13 @@ clean:
 check:
 	@bash scripts/check.sh
 
+manifest:
+	@bash scripts/check.sh --update-manifest
+
 demo:
 	@bash scripts/run-guest.sh $(GUEST) demo
 
 shell:
 	@bash scripts/run-guest.sh $(GUEST) shell
 
-.PHONY: all modules modules_install clean check demo shell
+.PHONY: all modules modules_install clean check manifest demo shell

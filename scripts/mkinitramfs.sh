@@ -16,6 +16,8 @@ install -m 0755 "$MDLOCK_TOP/scripts/guest-init" "$root/init"
 install -m 0755 "$MDLOCK_TOP/scripts/guest-demo.sh" "$root/lib/mdlock/demo.sh"
 cp "$moddir/mdlock.ko" "$root/lib/mdlock/"
 [ -f "$moddir/kunit/mdlock_kunit.ko" ] && cp "$moddir/kunit/mdlock_kunit.ko" "$root/lib/mdlock/"
+# The detector canary (debug guest only), loaded only by the canary plan.
+[ -f "$moddir/kunit/canary/mdlock_canary.ko" ] && cp "$moddir/kunit/canary/mdlock_canary.ko" "$root/lib/mdlock/"
 cp "$tooldir/mdlockctl" "$root/bin/"
 cp "$tooldir"/selftests/* "$root/lib/mdlock/selftests/"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$root/etc-passwd"
