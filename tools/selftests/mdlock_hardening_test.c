@@ -19,8 +19,10 @@
  * Run as root and as an unprivileged member of the device's group: tests
  * that need root skip without it.  MDLOCK_EXT4_DIR names a writable
  * directory on ext4; the ext4 tests skip without it.  Each test runs in a
- * process of its own and leaves nothing locked; the fixture "hardening_final"
- * comes last and checks that.
+ * process of its own and leaves nothing locked: as root the fixture checks
+ * the kernel's FOLL_PIN counters around each test (pin_watch_*() of
+ * mdlock_selftest.h); the fixture "hardening_final" comes last and checks
+ * the whole run, unprivileged too.
  */
 #define _GNU_SOURCE
 #include <errno.h>

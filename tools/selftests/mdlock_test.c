@@ -6,9 +6,12 @@
  * without it.
  *
  * The harness runs each test in a process of its own, so a test may drop
- * capabilities or lower its rlimits without affecting the others.  The
- * fixture "final" comes last: it checks that the whole run left nothing
- * locked or pinned.
+ * capabilities or lower its rlimits without affecting the others.  As
+ * root, every fixture checks the kernel's nr_foll_pin_acquired and
+ * nr_foll_pin_released around each test (pin_watch_*() of
+ * mdlock_selftest.h); unprivileged, those cannot be read exactly, and the
+ * fixture "final", last, checks them once the run is at rest: the whole
+ * run left nothing locked or pinned.
  */
 #define _GNU_SOURCE
 #include <errno.h>
