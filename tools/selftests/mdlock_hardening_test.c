@@ -19,8 +19,10 @@
  * Run as root and as an unprivileged member of the device's group: tests
  * that need root skip without it.  MDLOCK_EXT4_DIR names a writable
  * directory on ext4; the ext4 tests skip without it.  Each test runs in a
- * process of its own and leaves nothing locked; the fixture "hardening_final"
- * comes last and checks that.
+ * process of its own and leaves nothing locked: as root the fixture checks
+ * the kernel's FOLL_PIN counters around each test (pin_watch_*() of
+ * mdlock_selftest.h); the fixture "hardening_final" comes last and checks
+ * the whole run, unprivileged too.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -71,18 +73,6 @@ static bool all_zero(const void *buf, size_t len)
 	return true;
 }
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : EIO;
-}
-
 static bool has_cap(int cap)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
@@ -103,13 +93,6 @@ static int drop_to_nobody(void)
 	    setresuid(NOBODY, NOBODY, NOBODY))
 		return errno;
 	return 0;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
 }
 
 static long now_ms(void)
@@ -326,10 +309,12 @@ FIXTURE(hard) {
 	int fd;
 	char *buf;
 	size_t len;
+	struct pin_watch pins;
 };
 
 FIXTURE_SETUP(hard)
 {
+	pin_watch_start(_metadata, &self->pins);
 	self->fd = open(MDLOCK_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", MDLOCK_DEV, strerror(errno));
 	self->len = BUF_PAGES * PAGE_SZ;
@@ -343,6 +328,7 @@ FIXTURE_TEARDOWN(hard)
 		close(self->fd);
 	if (self->buf)
 		munmap(self->buf, self->len);
+	pin_watch_check(_metadata, &self->pins);
 }
 
 /* ---- A. A handle serves only the address space that created it */
@@ -722,9 +708,11 @@ struct storm {
 	long used;		/* other successful calls on guessed handles */
 };
 
+/* One thread; @ok counts its own successes (locks made, FREEs, other calls). */
 struct stormer {
 	struct storm *s;
 	unsigned int seed;
+	long ok;
 };
 
 static bool storm_over(struct storm *s, long i)
@@ -767,6 +755,7 @@ static void *storm_create(void *arg)
 		if (mdl_lock(s->fd, h, MDLOCK_ACCESS_WRITE, 0, NULL))
 			continue;
 		__atomic_fetch_add(&s->made, 1, __ATOMIC_RELAXED);
+		me->ok++;
 		if (!mdl_partial(s->fd, h, at + PAGE_SZ, PAGE_SZ, &part, NULL)) {
 			slot[1] = part;
 			__atomic_store_n(&s->last, part, __ATOMIC_RELAXED);
@@ -785,8 +774,10 @@ static void *storm_free(void *arg)
 
 	for (i = 0; !storm_over(s, i); i++) {
 		for (d = -3; d <= 5; d++)
-			if (!mdl_free(s->fd, storm_guess(s, d), NULL))
+			if (!mdl_free(s->fd, storm_guess(s, d), NULL)) {
 				__atomic_fetch_add(&s->freed, 1, __ATOMIC_RELAXED);
+				me->ok++;
+			}
 	}
 	return NULL;
 }
@@ -833,8 +824,10 @@ static void *storm_use(void *arg)
 			err = mdl_pages(s->fd, h, 0, 1, counts, NULL);
 			break;
 		}
-		if (!err)
+		if (!err) {
 			__atomic_fetch_add(&s->used, 1, __ATOMIC_RELAXED);
+			me->ok++;
+		}
 	}
 	return NULL;
 }
@@ -856,6 +849,7 @@ TEST_F_TIMEOUT(hard, free_races_every_ioctl, 90)
 
 	ASSERT_NE(LONG_MIN, base) TH_LOG("no nr_foll_pin_* in /proc/vmstat");
 	s.end_ms = now_ms() + STORM_MS;
+	memset(racers, 0, sizeof(racers));
 	for (i = 0; i < ARRAY_SIZE(racers); i++) {
 		racers[i].s = &s;
 		racers[i].seed = i + 1;
@@ -872,6 +866,12 @@ TEST_F_TIMEOUT(hard, free_races_every_ioctl, 90)
 	TH_LOG("%ld MDLs made and locked; %ld guessed FREEs and %ld other calls succeeded",
 	       s.made, s.freed, s.used);
 	EXPECT_LT(0, s.made);
+	/* Every thread got calls through: the creator locks, the others FREEs or uses. */
+	for (i = 0; i < ARRAY_SIZE(racers); i++) {
+		TH_LOG("thread %u (%s): %ld calls succeeded", i,
+		       !i ? "create+lock" : i <= STORM_FREERS ? "free" : "use", racers[i].ok);
+		EXPECT_LT(0, racers[i].ok);
+	}
 
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = -1;

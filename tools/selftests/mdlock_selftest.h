@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * mdlock_selftest.h: what the /dev/mdlock selftest programs share: the
- * Windows flag and status values they check, and a wrapper per ioctl that
- * returns 0 or the errno.
+ * Windows flag and status values they check, a wrapper per ioctl that
+ * returns 0 or the errno, and the kernel's own count of FOLL_PIN pins that
+ * every fixture checks around every test.  Include it after
+ * kselftest_harness.h.
  */
 #ifndef _MDLOCK_SELFTEST_H
 #define _MDLOCK_SELFTEST_H
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -15,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/mdlock.h>
@@ -248,5 +253,112 @@ static inline long file_value(const char *path, const char *key)
 	fclose(f);
 	return v;
 }
+
+static inline int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : EIO;
+}
+
+static inline void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * ---- The kernel's truth: nr_foll_pin_acquired and nr_foll_pin_released
+ *
+ * Every fixture calls pin_watch_start() in its setup and pin_watch_check()
+ * in its teardown, after closing its files (which unlocks and frees every
+ * handle left): whatever the test did, the kernel's own FOLL_PIN counters
+ * must have moved by the same amount across it.  That is exact only as
+ * root: root folds the per-CPU deltas into /proc/vmstat first
+ * (/proc/sys/vm/stat_refresh, mode 0200).  Unprivileged, a reading may
+ * still miss up to a threshold of unfolded per-CPU deltas for a second or
+ * two, so the unprivileged run does not check per test (each test still
+ * checks VmPin, RANGE_COUNTS and the module's counts); its last fixture
+ * waits for the folded counters to agree once the whole run is at rest.
+ */
+struct vm_pins {
+	long acquired;
+	long released;
+};
+
+/* Read both counters, exactly: true only as root with the counters there. */
+static inline bool vm_pins_exact(struct vm_pins *p)
+{
+	if (geteuid() != 0 || write_file("/proc/sys/vm/stat_refresh", "1"))
+		return false;
+	p->acquired = file_value("/proc/vmstat", "nr_foll_pin_acquired");
+	p->released = file_value("/proc/vmstat", "nr_foll_pin_released");
+	return p->acquired >= 0 && p->released >= 0;
+}
+
+struct pin_watch {
+	bool on;		/* root: the counts are exact */
+	struct vm_pins start;	/* at the start of the test */
+};
+
+/* How long pin_watch_check() waits for a release done later (an exit's). */
+#define PIN_WATCH_MS	3000
+
+#ifdef __KSELFTEST_HARNESS_H
+
+/* In a fixture's setup: note the counts before the test (root only). */
+static inline void pin_watch_start(struct __test_metadata *_metadata, struct pin_watch *w)
+{
+	w->on = geteuid() == 0;
+	if (w->on)
+		ASSERT_TRUE(vm_pins_exact(&w->start))
+			TH_LOG("no exact nr_foll_pin_* (/proc/sys/vm/stat_refresh, /proc/vmstat)");
+}
+
+/*
+ * Pins held now that were not at the start: acquired - released since
+ * pin_watch_start(); LONG_MIN unprivileged (not exact).
+ */
+static inline long pin_watch_held(const struct pin_watch *w)
+{
+	struct vm_pins now;
+
+	if (!w->on || !vm_pins_exact(&now))
+		return LONG_MIN;
+	return (now.acquired - w->start.acquired) - (now.released - w->start.released);
+}
+
+/* In a fixture's teardown, its files closed: every pin the test took is back. */
+static inline void pin_watch_check(struct __test_metadata *_metadata, struct pin_watch *w)
+{
+	struct vm_pins now = { 0 };
+	long ms = PIN_WATCH_MS, acquired, released;
+
+	if (!w->on)
+		return;
+	for (;;) {
+		if (!vm_pins_exact(&now)) {
+			EXPECT_TRUE(false) TH_LOG("nr_foll_pin_* became unreadable");
+			return;
+		}
+		acquired = now.acquired - w->start.acquired;
+		released = now.released - w->start.released;
+		if (acquired == released || ms <= 0)
+			break;
+		sleep_ms(20);
+		ms -= 20;
+	}
+	EXPECT_EQ(acquired, released)
+		TH_LOG("FOLL_PIN across the test: %ld acquired, %ld released", acquired,
+		       released);
+}
+
+#endif /* __KSELFTEST_HARNESS_H */
 
 #endif /* _MDLOCK_SELFTEST_H */
