@@ -31,10 +31,10 @@ initrd=$moddir/initramfs.cpio.gz
 "$MDLOCK_TOP/scripts/mkinitramfs.sh" "$moddir" "$tooldir" "$initrd"
 
 case "$name" in
-debug) mem=1536 timeout=${MDLOCK_GUEST_TIMEOUT:-1200} disk=1 ;;
+debug) mem=2048 timeout=${MDLOCK_GUEST_TIMEOUT:-1200} disk=1 ;;
 lean) mem=1536 timeout=${MDLOCK_GUEST_TIMEOUT:-600} disk=1 ;;
-rtdebug) mem=1536 timeout=${MDLOCK_GUEST_TIMEOUT:-900} disk=1 ;;
-*) mem=768 timeout=${MDLOCK_GUEST_TIMEOUT:-600} disk= ;;
+rtdebug) mem=2048 timeout=${MDLOCK_GUEST_TIMEOUT:-900} disk=1 ;;
+*) mem=1536 timeout=${MDLOCK_GUEST_TIMEOUT:-600} disk= ;;
 esac
 append="console=ttyS0 quiet panic=-1 oops=panic log_buf_len=8M mdlock_plan=$plan mdlock_guest=$name"
 # For development: MDLOCK_APPEND adds to the command line, for example
