@@ -27,6 +27,7 @@
 	KUNIT_ASSERT_EQ(test, (u32)(__force u32)(status), (u32)(__force u32)(want))
 
 KUNIT_DEFINE_ACTION_WRAPPER(rules_vfree, vfree, const void *);
+KUNIT_DEFINE_ACTION_WRAPPER(rules_kfree, kfree, const void *);
 
 /* What a refused call must leave as it was. */
 struct rules_state {
@@ -1023,6 +1024,11 @@ static void unmap_at_wrong_address_is_0xb6(struct kunit *test)
 	rules_pins_save(test, &pins);
 	rules_save(&s, mdl, pfn, 2, false);
 	MmUnmapLockedPages(va + PAGE_SIZE, mdl);
+	if (mdlt_bugchecks(NULL) == s.bugchecks) {
+		/* The mapping may be gone: touch nothing through it. */
+		KUNIT_FAIL(test, "MmUnmapLockedPages() at the wrong address was not refused");
+		return;
+	}
 	RULES_EXPECT_REPORT(test, s.bugchecks, 0xC4, 0xB6, RULES_MDL(mdl), s.flags,
 			    (uintptr_t)(va + PAGE_SIZE));
 	rules_expect_same(test, &s, mdl);
@@ -1058,8 +1064,10 @@ static void rules_free_caller_mdl(struct kunit *test, bool partial)
 
 	uaddr = mdlt_user_buf(test, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE);
 	mdlt_user_fill(test, uaddr, 2 * PAGE_SIZE, RULES_FILL);
-	mdl = kunit_kzalloc(test, MmSizeOfMdl(uaddr, 2 * PAGE_SIZE), GFP_KERNEL);
+	/* Freed by the test, unless IoFreeMdl() wrongly frees it */
+	mdl = kzalloc(MmSizeOfMdl(uaddr, 2 * PAGE_SIZE), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, mdl);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, rules_kfree, mdl), 0);
 	MmInitializeMdl(mdl, uaddr, 2 * PAGE_SIZE);
 	if (partial) {
 		src = rules_user_mdl(test, 2, 0, &uaddr);
@@ -1077,6 +1085,11 @@ static void rules_free_caller_mdl(struct kunit *test, bool partial)
 	rules_pins_save(test, &pins);
 	rules_save(&s, mdl, pfn, 2, false);
 	IoFreeMdl(mdl);
+	if (mdlt_bugchecks(NULL) == s.bugchecks) {
+		kunit_remove_action(test, rules_kfree, mdl);
+		KUNIT_FAIL(test, "IoFreeMdl() of an MDL it did not allocate was not refused");
+		return;
+	}
 	RULES_EXPECT_REPORT(test, s.bugchecks, 0xC2, 0x46, RULES_MDL(mdl), 0, 0);
 	rules_expect_same(test, &s, mdl);
 	rules_pins_expect_same(test, &pins);
