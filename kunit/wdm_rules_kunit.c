@@ -7,6 +7,8 @@
  */
 #include <kunit/resource.h>
 #include <kunit/test.h>
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/preempt.h>
@@ -25,6 +27,7 @@
 	KUNIT_ASSERT_EQ(test, (u32)(__force u32)(status), (u32)(__force u32)(want))
 
 KUNIT_DEFINE_ACTION_WRAPPER(rules_vfree, vfree, const void *);
+KUNIT_DEFINE_ACTION_WRAPPER(rules_kfree, kfree, const void *);
 
 /* What a refused call must leave as it was. */
 struct rules_state {
@@ -852,6 +855,470 @@ static void user_lock_in_atomic_is_irql_not_less_or_equal(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), s.bugchecks + 1);
 }
 
+/* ---- The rules no other case reaches: 0xB6, 0xC2/0x46, 0x70/0x71, a locked partial target */
+
+/* The kernel's FOLL_PIN counters, folded, after every deferred release. */
+struct rules_pins {
+	unsigned long acquired;
+	unsigned long released;
+};
+
+static void rules_pins_save(struct kunit *test, struct rules_pins *p)
+{
+	mdlock_flush_deferred();
+	mdlt_foll_pin_counts(test, &p->acquired, &p->released);
+}
+
+/* No FOLL_PIN was taken or dropped since rules_pins_save(). */
+static void rules_pins_expect_same(struct kunit *test, const struct rules_pins *p)
+{
+	struct rules_pins now;
+
+	rules_pins_save(test, &now);
+	KUNIT_EXPECT_EQ(test, now.acquired, p->acquired);
+	KUNIT_EXPECT_EQ(test, now.released, p->released);
+}
+
+/* Exactly one report since @before: @code (@p1, @p2, @p3, @p4). */
+#define RULES_EXPECT_REPORT(test, before, code_, p1, p2, p3, p4)			\
+	do {										\
+		struct kunit *__t = (test);						\
+		struct mdlock_bugcheck __bc;						\
+		KUNIT_EXPECT_EQ(__t, mdlt_bugchecks(&__bc), (before) + 1);		\
+		KUNIT_EXPECT_EQ(__t, __bc.code, (u32)(code_));				\
+		KUNIT_EXPECT_EQ(__t, __bc.param[0], (u64)(p1));				\
+		KUNIT_EXPECT_EQ(__t, __bc.param[1], (u64)(p2));				\
+		KUNIT_EXPECT_EQ(__t, __bc.param[2], (u64)(p3));				\
+		KUNIT_EXPECT_EQ(__t, __bc.param[3], (u64)(p4));				\
+	} while (0)
+
+#define RULES_MDL(mdl)	((u64)(uintptr_t)(mdl))
+
+/* MmUnmapLockedPages of a locked MDL never mapped: 0xC4/0xB6; it then maps. */
+static void unmap_of_unmapped_mdl_is_0xb6(struct kunit *test)
+{
+	struct rules_state s;
+	struct rules_pins pins;
+	unsigned long uaddr, pfn[2];
+	u8 *va;
+	PMDL mdl = rules_user_mdl(test, 2, 0x60, &uaddr);
+
+	rules_lock(test, mdl, IoWriteAccess);
+	rules_copy_pfns(pfn, mdl, 2);
+	rules_pins_save(test, &pins);
+	rules_save(&s, mdl, pfn, 2, false);
+	MmUnmapLockedPages(MmGetMdlVirtualAddress(mdl), mdl);
+	RULES_EXPECT_REPORT(test, s.bugchecks, 0xC4, 0xB6, RULES_MDL(mdl), s.flags, 0);
+	rules_expect_same(test, &s, mdl);
+	rules_pins_expect_same(test, &pins);
+	KUNIT_EXPECT_EQ(test, mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA, 0);
+	rules_expect_frames(test, pfn, 2, 1);
+
+	va = MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	va[PAGE_SIZE] = 0xb6;
+	KUNIT_EXPECT_EQ(test, rules_user_byte(test, uaddr + 0x60 + PAGE_SIZE), 0xb6);
+	MmUnmapLockedPages(va, mdl);
+	KUNIT_EXPECT_EQ(test, mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA, 0);
+	MmUnlockPages(mdl);
+	rules_expect_frames(test, pfn, 2, 0);
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), s.total - 2);
+	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), s.bugchecks + 1);
+}
+
+/*
+ * A partial MDL of a mapped source carries MDL_MAPPED_TO_SYSTEM_VA and an
+ * address inside the source's mapping, but no mapping of its own:
+ * unmapping it is 0xC4/0xB6 and must leave the source's mapping alone.
+ */
+static void unmap_of_partial_sharing_source_mapping_is_0xb6(struct kunit *test)
+{
+	struct rules_state s;
+	struct rules_pins pins;
+	unsigned long uaddr, pfn[3];
+	USHORT src_flags;
+	u8 *sva, *pva;
+	PMDL src, part;
+
+	src = rules_user_mdl(test, 3, 0x20, &uaddr);
+	rules_lock(test, src, IoWriteAccess);
+	rules_copy_pfns(pfn, src, 3);
+	sva = MmGetSystemAddressForMdlSafe(src, NormalPagePriority);
+	KUNIT_ASSERT_NOT_NULL(test, sva);
+	src_flags = src->MdlFlags;
+	part = mdlt_alloc(test, uaddr + PAGE_SIZE, PAGE_SIZE);
+	IoBuildPartialMdl(src, part, (PVOID)(uaddr + PAGE_SIZE), PAGE_SIZE);
+	KUNIT_ASSERT_TRUE(test, part->MdlFlags & MDL_PARTIAL);
+	KUNIT_ASSERT_TRUE(test, part->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+	pva = part->MappedSystemVa;
+	KUNIT_ASSERT_PTR_EQ(test, (void *)pva, (void *)(sva + PAGE_SIZE - 0x20));
+
+	rules_pins_save(test, &pins);
+	rules_save(&s, part, pfn, 3, false);
+	MmUnmapLockedPages(pva, part);
+	RULES_EXPECT_REPORT(test, s.bugchecks, 0xC4, 0xB6, RULES_MDL(part), s.flags, 0);
+	rules_expect_same(test, &s, part);
+	rules_pins_expect_same(test, &pins);
+	KUNIT_EXPECT_EQ(test, src->MdlFlags, src_flags);
+	KUNIT_EXPECT_PTR_EQ(test, src->MappedSystemVa, (PVOID)sva);
+	rules_expect_frames(test, pfn, 3, 1);
+
+	/* The source's mapping is still there: through both addresses. */
+	KUNIT_EXPECT_NOT_NULL(test, vmalloc_to_page(sva));
+	pva[0] = 0x61;
+	sva[2 * PAGE_SIZE] = 0x62;
+	KUNIT_EXPECT_EQ(test, rules_user_byte(test, uaddr + PAGE_SIZE), 0x61);
+	KUNIT_EXPECT_EQ(test, rules_user_byte(test, uaddr + 0x20 + 2 * PAGE_SIZE), 0x62);
+
+	mdlt_free(test, part);
+	MmUnmapLockedPages(sva, src);
+	KUNIT_EXPECT_EQ(test, src->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA, 0);
+	MmUnlockPages(src);
+	rules_expect_frames(test, pfn, 3, 0);
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), s.total - 3);
+	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), s.bugchecks + 1);
+}
+
+/* A nonpaged-pool MDL's MappedSystemVa is the buffer, not a mapping: 0xC4/0xB6. */
+static void unmap_of_nonpaged_mdl_is_0xb6(struct kunit *test)
+{
+	struct rules_state s;
+	struct rules_pins pins;
+	unsigned long pfn[3];
+	u8 *buf, *va;
+	PMDL mdl;
+
+	mdl = rules_nonpaged_mdl(test, &buf, pfn);
+	va = MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
+	KUNIT_ASSERT_PTR_EQ(test, (void *)va, (void *)(buf + 0x100));
+	rules_pins_save(test, &pins);
+	rules_save(&s, mdl, pfn, 3, true);
+	MmUnmapLockedPages(va, mdl);
+	RULES_EXPECT_REPORT(test, s.bugchecks, 0xC4, 0xB6, RULES_MDL(mdl), s.flags, 0);
+	rules_expect_same(test, &s, mdl);
+	rules_pins_expect_same(test, &pins);
+	KUNIT_EXPECT_TRUE(test, mdl->MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL);
+
+	/* Still a nonpaged MDL over the buffer, usable as a partial's source. */
+	KUNIT_EXPECT_EQ(test, va[PAGE_SIZE], RULES_FILL);
+	KUNIT_EXPECT_PTR_EQ(test, MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority),
+			    (PVOID)va);
+	mdlt_free(test, mdl);
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), s.total);
+	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), s.bugchecks + 1);
+}
+
+/* MmUnmapLockedPages at an address the MDL is not mapped at: 0xC4/0xB6, mapping kept. */
+static void unmap_at_wrong_address_is_0xb6(struct kunit *test)
+{
+	struct rules_state s;
+	struct rules_pins pins;
+	unsigned long uaddr, pfn[2];
+	u8 *va;
+	PMDL mdl = rules_user_mdl(test, 2, 0x4, &uaddr);
+
+	rules_lock(test, mdl, IoWriteAccess);
+	rules_copy_pfns(pfn, mdl, 2);
+	va = MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	rules_pins_save(test, &pins);
+	rules_save(&s, mdl, pfn, 2, false);
+	MmUnmapLockedPages(va + PAGE_SIZE, mdl);
+	if (mdlt_bugchecks(NULL) == s.bugchecks) {
+		/* The mapping may be gone: touch nothing through it. */
+		KUNIT_FAIL(test, "MmUnmapLockedPages() at the wrong address was not refused");
+		return;
+	}
+	RULES_EXPECT_REPORT(test, s.bugchecks, 0xC4, 0xB6, RULES_MDL(mdl), s.flags,
+			    (uintptr_t)(va + PAGE_SIZE));
+	rules_expect_same(test, &s, mdl);
+	rules_pins_expect_same(test, &pins);
+	KUNIT_EXPECT_TRUE(test, mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+	rules_expect_frames(test, pfn, 2, 1);
+
+	/* The mapping is intact and the right address removes it. */
+	KUNIT_EXPECT_NOT_NULL(test, vmalloc_to_page(va));
+	va[PAGE_SIZE] = 0x36;
+	KUNIT_EXPECT_EQ(test, rules_user_byte(test, uaddr + 0x4 + PAGE_SIZE), 0x36);
+	MmUnmapLockedPages(va, mdl);
+	KUNIT_EXPECT_EQ(test, mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA, 0);
+	MmUnlockPages(mdl);
+	rules_expect_frames(test, pfn, 2, 0);
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), s.total - 2);
+	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), s.bugchecks + 1);
+}
+
+/*
+ * IoFreeMdl of an MDL in the caller's own memory (MmInitializeMdl), plain
+ * or a partial MDL with a system mapping of its own: 0xC2 BAD_POOL_CALLER
+ * (0x46); not freed, its mapping kept.
+ */
+static void rules_free_caller_mdl(struct kunit *test, bool partial)
+{
+	struct rules_state s;
+	struct rules_pins pins;
+	unsigned long uaddr, pfn[2];
+	NTSTATUS status;
+	PMDL src = NULL, mdl;
+	u8 *va = NULL;
+
+	uaddr = mdlt_user_buf(test, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	mdlt_user_fill(test, uaddr, 2 * PAGE_SIZE, RULES_FILL);
+	/* Freed by the test, unless IoFreeMdl() wrongly frees it */
+	mdl = kzalloc(MmSizeOfMdl(uaddr, 2 * PAGE_SIZE), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mdl);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, rules_kfree, mdl), 0);
+	MmInitializeMdl(mdl, uaddr, 2 * PAGE_SIZE);
+	if (partial) {
+		src = rules_user_mdl(test, 2, 0, &uaddr);
+		rules_lock(test, src, IoWriteAccess);
+		rules_copy_pfns(pfn, src, 2);
+		IoBuildPartialMdl(src, mdl, (PVOID)uaddr, 2 * PAGE_SIZE);
+		KUNIT_ASSERT_TRUE(test, mdl->MdlFlags & MDL_PARTIAL);
+		va = MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
+		KUNIT_ASSERT_NOT_NULL(test, va);
+		KUNIT_ASSERT_TRUE(test, mdl->MdlFlags & MDL_PARTIAL_HAS_BEEN_MAPPED);
+	} else {
+		rules_user_pfns(test, uaddr, 2, pfn);
+	}
+
+	rules_pins_save(test, &pins);
+	rules_save(&s, mdl, pfn, 2, false);
+	IoFreeMdl(mdl);
+	if (mdlt_bugchecks(NULL) == s.bugchecks) {
+		kunit_remove_action(test, rules_kfree, mdl);
+		KUNIT_FAIL(test, "IoFreeMdl() of an MDL it did not allocate was not refused");
+		return;
+	}
+	RULES_EXPECT_REPORT(test, s.bugchecks, 0xC2, 0x46, RULES_MDL(mdl), 0, 0);
+	rules_expect_same(test, &s, mdl);
+	rules_pins_expect_same(test, &pins);
+	rules_expect_frames(test, pfn, 2, partial ? 1 : 0);
+
+	if (partial) {
+		/* The partial's own mapping survived; MmPrepareMdlForReuse releases it. */
+		KUNIT_EXPECT_NOT_NULL(test, vmalloc_to_page(va));
+		va[PAGE_SIZE + 1] = 0x46;
+		KUNIT_EXPECT_EQ(test, rules_user_byte(test, uaddr + PAGE_SIZE + 1), 0x46);
+		MmPrepareMdlForReuse(mdl);
+		KUNIT_EXPECT_EQ(test, mdl->MdlFlags &
+				(MDL_MAPPED_TO_SYSTEM_VA | MDL_PARTIAL_HAS_BEEN_MAPPED), 0);
+		MmUnlockPages(src);
+	} else {
+		/* The caller's MDL still locks and unlocks. */
+		status = MmProbeAndLockPages(mdl, UserMode, IoReadAccess);
+		RULES_ASSERT_STATUS(test, status, STATUS_SUCCESS);
+		KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(mdl)[1], pfn[1]);
+		rules_expect_frames(test, pfn, 2, 1);
+		MmUnlockPages(mdl);
+	}
+	rules_expect_frames(test, pfn, 2, 0);
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), s.total - (partial ? 2 : 0));
+	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), s.bugchecks + 1);
+}
+
+static void free_of_initialized_mdl_is_bad_pool_caller(struct kunit *test)
+{
+	rules_free_caller_mdl(test, false);
+}
+
+static void free_of_initialized_mapped_partial_is_bad_pool_caller(struct kunit *test)
+{
+	rules_free_caller_mdl(test, true);
+}
+
+/*
+ * IoBuildPartialMdl into a target that is itself locked (and mapped, if
+ * @mapped): 0xC4/0xB0; the target's lock, frames and mapping stay.
+ */
+static void rules_partial_into_locked(struct kunit *test, bool mapped)
+{
+	struct rules_state s;
+	struct rules_pins pins;
+	unsigned long uaddr, tuaddr, pfn[2], tpfn[2];
+	USHORT src_flags;
+	PMDL src, target;
+	u8 *tva = NULL;
+
+	src = rules_user_mdl(test, 2, 0, &uaddr);
+	rules_lock(test, src, IoReadAccess);
+	rules_copy_pfns(pfn, src, 2);
+	src_flags = src->MdlFlags;
+	target = rules_user_mdl(test, 2, 0x200, &tuaddr);
+	rules_lock(test, target, IoWriteAccess);
+	rules_copy_pfns(tpfn, target, 2);
+	if (mapped) {
+		tva = MmGetSystemAddressForMdlSafe(target, NormalPagePriority);
+		KUNIT_ASSERT_NOT_NULL(test, tva);
+	}
+
+	rules_pins_save(test, &pins);
+	rules_save(&s, target, tpfn, 2, false);
+	IoBuildPartialMdl(src, target, (PVOID)uaddr, PAGE_SIZE);
+	RULES_EXPECT_REPORT(test, s.bugchecks, 0xC4, 0xB0, RULES_MDL(target), s.flags,
+			    MDL_PAGES_LOCKED | (mapped ? MDL_MAPPED_TO_SYSTEM_VA : 0));
+	rules_expect_same(test, &s, target);
+	rules_pins_expect_same(test, &pins);
+	KUNIT_EXPECT_EQ(test, target->MdlFlags & MDL_PARTIAL, 0);
+	KUNIT_EXPECT_EQ(test, src->MdlFlags, src_flags);
+	rules_expect_frames(test, tpfn, 2, 1);
+	rules_expect_frames(test, pfn, 2, 1);
+
+	if (mapped) {
+		tva[PAGE_SIZE] = 0xb0;
+		KUNIT_EXPECT_EQ(test, rules_user_byte(test, tuaddr + 0x200 + PAGE_SIZE), 0xb0);
+	}
+	/* Unlocked, the same MDL takes the partial. */
+	MmUnlockPages(target);
+	rules_expect_frames(test, tpfn, 2, 0);
+	IoBuildPartialMdl(src, target, (PVOID)(uaddr + PAGE_SIZE), PAGE_SIZE);
+	KUNIT_EXPECT_TRUE(test, target->MdlFlags & MDL_PARTIAL);
+	KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(target)[0], pfn[1]);
+	mdlt_free(test, target);
+	MmUnlockPages(src);
+	rules_expect_frames(test, pfn, 2, 0);
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), s.total - 4);
+	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), s.bugchecks + 1);
+}
+
+static void partial_into_locked_target_is_0xb0(struct kunit *test)
+{
+	rules_partial_into_locked(test, false);
+}
+
+static void partial_into_mapped_target_is_0xb0(struct kunit *test)
+{
+	rules_partial_into_locked(test, true);
+}
+
+/* Probe-and-lock from a hard interrupt (a hard hrtimer). */
+struct rules_irq {
+	struct hrtimer timer;
+	PMDL mdl;
+	struct task_struct *process;
+	KPROCESSOR_MODE mode;
+	NTSTATUS status;
+	bool hardirq;
+	bool done;
+};
+
+static enum hrtimer_restart rules_irq_fn(struct hrtimer *timer)
+{
+	struct rules_irq *r = container_of(timer, struct rules_irq, timer);
+
+	r->hardirq = in_hardirq();
+	if (r->process)
+		r->status = MmProbeAndLockProcessPages(r->mdl, r->process, r->mode, IoWriteAccess);
+	else
+		r->status = MmProbeAndLockPages(r->mdl, r->mode, IoWriteAccess);
+	WRITE_ONCE(r->done, true);
+	return HRTIMER_NORESTART;
+}
+
+static NTSTATUS rules_lock_in_hardirq(struct kunit *test, PMDL mdl, struct task_struct *process,
+				      KPROCESSOR_MODE mode)
+{
+	struct rules_irq r = { .mdl = mdl, .process = process, .mode = mode };
+
+	hrtimer_init(&r.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	r.timer.function = rules_irq_fn;
+	hrtimer_start(&r.timer, ns_to_ktime(1000), HRTIMER_MODE_REL_HARD);
+	while (!READ_ONCE(r.done))
+		cond_resched();
+	hrtimer_cancel(&r.timer);
+	KUNIT_EXPECT_TRUE(test, r.hardirq);
+	return r.status;
+}
+
+/*
+ * User memory locked from a hard interrupt: 0xC4/0x70 (0x71 for
+ * MmProbeAndLockProcessPages), IRQL 12 (DEVICE_LEVEL), the MDL and the
+ * mode; the MDL then locks from process context.
+ */
+static void rules_user_lock_in_hardirq(struct kunit *test, bool process)
+{
+	struct rules_state s;
+	struct rules_pins pins;
+	unsigned long uaddr, pfn[2];
+	NTSTATUS status;
+	PMDL mdl = rules_user_mdl(test, 2, 0x70, &uaddr);
+
+	rules_user_pfns(test, uaddr, 2, pfn);
+	rules_pins_save(test, &pins);
+	rules_save(&s, mdl, pfn, 2, false);
+	status = rules_lock_in_hardirq(test, mdl, process ? current : NULL, UserMode);
+	RULES_EXPECT_STATUS(test, status, STATUS_INVALID_DEVICE_REQUEST);
+	RULES_EXPECT_REPORT(test, s.bugchecks, 0xC4, process ? 0x71 : 0x70, 12,
+			    RULES_MDL(mdl), UserMode);
+	rules_expect_same(test, &s, mdl);
+	rules_pins_expect_same(test, &pins);
+	KUNIT_EXPECT_EQ(test, mdl->MdlFlags & MDL_PAGES_LOCKED, 0);
+	KUNIT_EXPECT_EQ(test, mdlock_process_locked_pages(current), s.process_pages);
+	rules_expect_frames(test, pfn, 2, 0);
+
+	status = rules_try_lock(mdl, process, UserMode, IoWriteAccess);
+	RULES_ASSERT_STATUS(test, status, STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(mdl)[0], pfn[0]);
+	KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(mdl)[1], pfn[1]);
+	KUNIT_EXPECT_EQ(test, mdlock_process_locked_pages(current), s.process_pages + 2);
+	rules_expect_frames(test, pfn, 2, 1);
+	MmUnlockPages(mdl);
+	rules_expect_frames(test, pfn, 2, 0);
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), s.total);
+	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), s.bugchecks + 1);
+}
+
+static void user_lock_in_hardirq_is_0x70(struct kunit *test)
+{
+	rules_user_lock_in_hardirq(test, false);
+}
+
+static void process_lock_in_hardirq_is_0x71(struct kunit *test)
+{
+	rules_user_lock_in_hardirq(test, true);
+}
+
+/* Kernel memory may be locked at DISPATCH_LEVEL, not in a hard interrupt: 0x70. */
+static void kernel_lock_in_hardirq_is_0x70(struct kunit *test)
+{
+	struct rules_state s;
+	struct rules_pins pins;
+	unsigned long pfn[3];
+	NTSTATUS status;
+	PMDL mdl;
+	u8 *buf;
+	int i;
+
+	buf = kunit_kmalloc(test, 3 * PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	for (i = 0; i < 3; i++)
+		pfn[i] = rules_kernel_pfn(buf + i * PAGE_SIZE);
+	mdl = mdlt_alloc(test, (unsigned long)buf + 0x10, 2 * PAGE_SIZE);
+	rules_pins_save(test, &pins);
+	rules_save(&s, mdl, pfn, 3, true);
+	status = rules_lock_in_hardirq(test, mdl, NULL, KernelMode);
+	RULES_EXPECT_STATUS(test, status, STATUS_INVALID_DEVICE_REQUEST);
+	RULES_EXPECT_REPORT(test, s.bugchecks, 0xC4, 0x70, 12, RULES_MDL(mdl), KernelMode);
+	rules_expect_same(test, &s, mdl);
+	rules_pins_expect_same(test, &pins);
+	KUNIT_EXPECT_EQ(test, mdl->MdlFlags & MDL_PAGES_LOCKED, 0);
+
+	/* In a softirq-disabled section (DISPATCH_LEVEL) it locks. */
+	local_bh_disable();
+	status = MmProbeAndLockPages(mdl, KernelMode, IoWriteAccess);
+	local_bh_enable();
+	RULES_ASSERT_STATUS(test, status, STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(mdl)[2], pfn[2]);
+	KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(pfn[1]), s.count[1] + 1);
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), s.total + 3);
+	MmUnlockPages(mdl);
+	mdlock_flush_deferred();
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(pfn[i]), s.count[i]);
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), s.total);
+	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), s.bugchecks + 1);
+}
+
 static void rules_leave_pins_balanced(struct kunit *test)
 {
 	mdlt_expect_pins_balanced(test);
@@ -882,6 +1349,17 @@ static struct kunit_case mdlock_rules_cases[] = {
 	KUNIT_CASE(nonpaged_on_user_memory_is_0x7f),
 	KUNIT_CASE(nonpaged_on_non_resident_is_memory_management),
 	KUNIT_CASE(user_lock_in_atomic_is_irql_not_less_or_equal),
+	KUNIT_CASE(unmap_of_unmapped_mdl_is_0xb6),
+	KUNIT_CASE(unmap_of_partial_sharing_source_mapping_is_0xb6),
+	KUNIT_CASE(unmap_of_nonpaged_mdl_is_0xb6),
+	KUNIT_CASE(unmap_at_wrong_address_is_0xb6),
+	KUNIT_CASE(free_of_initialized_mdl_is_bad_pool_caller),
+	KUNIT_CASE(free_of_initialized_mapped_partial_is_bad_pool_caller),
+	KUNIT_CASE(partial_into_locked_target_is_0xb0),
+	KUNIT_CASE(partial_into_mapped_target_is_0xb0),
+	KUNIT_CASE(user_lock_in_hardirq_is_0x70),
+	KUNIT_CASE(process_lock_in_hardirq_is_0x71),
+	KUNIT_CASE(kernel_lock_in_hardirq_is_0x70),
 	KUNIT_CASE(rules_leave_pins_balanced),
 	{}
 };

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-modules.sh NAME [make args...]: build mdlock.ko (and the KUnit
-# module where the kernel has KUnit) against guest kernel NAME, in
-# build/NAME (build/NAME-$MDLOCK_VARIANT if that is set, for the sparse and
-# W=1 builds), so builds for different kernels never mix.  The sources are
+# build-modules.sh NAME [make args...]: build mdlock.ko, the test client
+# module mdlock_testmod.ko (tests/testmod) and, where the kernel has KUnit,
+# the KUnit module against guest kernel NAME, in build/NAME
+# (build/NAME-$MDLOCK_VARIANT if that is set, for the sparse and W=1
+# builds), so builds for different kernels never mix.  The sources are
 # copied there first: kbuild on 6.1 and 6.12 builds external modules in
 # their source directory.  Prints the build directory.
 set -euo pipefail
@@ -18,7 +19,7 @@ env=$("$MDLOCK_TOP/scripts/guest-kernel.sh" "$name")
 out=$MDLOCK_BUILD/$name${MDLOCK_VARIANT:+-$MDLOCK_VARIANT}
 rm -rf "$out"
 mkdir -p "$out"
-cp -a "$MDLOCK_TOP/Kbuild" "$MDLOCK_TOP/mdl" "$MDLOCK_TOP/include" "$MDLOCK_TOP/kunit" "$out/"
+cp -a "$MDLOCK_TOP/Kbuild" "$MDLOCK_TOP/mdl" "$MDLOCK_TOP/include" "$MDLOCK_TOP/kunit" "$MDLOCK_TOP/tests" "$out/"
 log "building mdlock against $name ($KREL) $*"
 if ! make -C "$KDIR" M="$out" "$@" modules >"$out/build.log" 2>&1; then
 	cat "$out/build.log" >&2
