@@ -357,6 +357,11 @@ judge_guest() {
 		esac
 	fi
 	selftest_results "$log" "$guest"
+	if tr -d '\r' <"$log" | grep -q '^MDLOCK-VERIFIER-END: ok'; then
+		record ok "$guest verifier: 0xCB when a client is removed with an MDL locked, 0x76 when its process exits"
+	else
+		record fail "$guest verifier end checks" "no MDLOCK-VERIFIER-END: ok in the console"
+	fi
 	detectors "$log" "$guest"
 	scan_log "$log" "$dmesg" "$guest"
 }

@@ -24,6 +24,10 @@
  *                               count and whether its frame is pinned
  *   unlock SLOT                 MmUnmapLockedPages() if mapped,
  *                               MmUnlockPages(), IoFreeMdl()
+ *   leak SLOT                   forget the slot's MDL, still locked, so
+ *                               that removing the module leaves it locked
+ *                               (the verifier's 0xCB check; the MDL is
+ *                               marked for kmemleak as a deliberate leak)
  *   stats                       module-wide locked pages and the bug checks
  *
  * The pattern is byte i of the MDL's buffer = i * 7 + SEED + (i >> 12), as
@@ -33,6 +37,7 @@
 
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/kmemleak.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -238,6 +243,17 @@ static int testmod_command(char *cmd)
 	}
 	if (!strcmp(op, "info"))
 		return testmod_info(slot);
+	if (!strcmp(op, "leak")) {
+		if (!slot->mdl || slot->va)
+			return -EINVAL;
+		kmemleak_not_leak(slot->mdl);
+		slot->mdl = NULL;
+		put_pid(slot->pid);
+		slot->pid = NULL;
+		scnprintf(result, sizeof(result), "leaked=1 total=%lu\n",
+			  mdlock_total_locked_pages());
+		return 0;
+	}
 	if (!strcmp(op, "unlock")) {
 		if (!slot->mdl)
 			return -ENOENT;
