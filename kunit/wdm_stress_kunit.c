@@ -47,7 +47,7 @@ MODULE_PARM_DESC(stress_ms, "how long each mdlock_stress thread runs operations,
 #define ST_PARTIALS	2		/* partial MDLs of one locked MDL, at most */
 #define ST_MAX_SPAN	(3 * PAGE_SIZE)	/* bytes one MDL describes, at most */
 #define ST_WRITES	16		/* bytes written per touch of a write lock */
-#define ST_MAX_ITERS	200000		/* per thread, whatever the time */
+#define ST_MAX_OPS	50000		/* locks and releases per thread, at most */
 
 enum st_kind { ST_USER, ST_VMALLOC, ST_KMALLOC, ST_PAGES, ST_NKINDS };
 enum st_ctx { ST_PROCESS, ST_SOFTIRQ, ST_HARDIRQ, ST_NCTX };
@@ -108,7 +108,8 @@ struct st_thread {
 	struct rnd_state rnd;
 	struct st_slot slot[ST_SLOTS];
 	u8 *scratch;
-	unsigned long iters;
+	unsigned long ops;
+	unsigned long idle;
 	unsigned long locks[ST_NKINDS];
 	unsigned long maps;
 	unsigned long partials;
@@ -597,20 +598,28 @@ static int st_thread_fn(void *data)
 	int i;
 
 	kthread_use_mm(st->mm);
-	while (time_before(jiffies, st->deadline) && t->iters < ST_MAX_ITERS &&
+	while (time_before(jiffies, st->deadline) && t->ops < ST_MAX_OPS &&
 	       !atomic_read(&st->fails)) {
-		t->iters++;
 		st_reap(t);
 		s = &t->slot[st_rand(&t->rnd, ST_SLOTS)];
 		switch (smp_load_acquire(&s->state)) {	/* as st_reap() */
 		case ST_FREE:
 			st_lock(t, s);
+			t->ops++;
 			break;
 		case ST_HELD:
 			if (st_rand(&t->rnd, 4) == 0)
 				st_partial(t, s);
 			else
 				st_unlock(t, s, st_pick_ctx(t));
+			t->ops++;
+			break;
+		default:
+			/* Handed off: with every slot so, let the timers run. */
+			if (st_queued(t) == ST_SLOTS) {
+				t->idle++;
+				usleep_range(100, 200);
+			}
 			break;
 		}
 		cond_resched();
@@ -789,8 +798,8 @@ static void st_report(struct kunit *test, struct stress *st, s64 ms)
 	for (i = 0; i < ST_THREADS; i++) {
 		t = &st->thr[i];
 		kunit_info(test,
-			   "thread %d: %lu iterations, locks user %lu vmalloc %lu kmalloc %lu pages %lu, %lu maps, %lu partials (%lu mapped), unlocks process %ld softirq %ld hardirq %ld, %lu bytes written, %lu verified, lock counts compared %lu (%lu skipped: busy)\n",
-			   i, t->iters, t->locks[ST_USER], t->locks[ST_VMALLOC],
+			   "thread %d: %lu operations (%lu waits), locks user %lu vmalloc %lu kmalloc %lu pages %lu, %lu maps, %lu partials (%lu mapped), unlocks process %ld softirq %ld hardirq %ld, %lu bytes written, %lu verified, lock counts compared %lu (%lu skipped: busy)\n",
+			   i, t->ops, t->idle, t->locks[ST_USER], t->locks[ST_VMALLOC],
 			   t->locks[ST_KMALLOC], t->locks[ST_PAGES], t->maps, t->partials,
 			   t->partial_maps, atomic_long_read(&t->unlocks[ST_PROCESS]),
 			   atomic_long_read(&t->unlocks[ST_SOFTIRQ]),
