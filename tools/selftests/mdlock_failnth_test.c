@@ -891,7 +891,7 @@ TEST_F_TIMEOUT(failnth, sweep, 600)
 			break;
 	}
 	ASSERT_TRUE(ended) TH_LOG("%s: no end after %u fault sites", p->name, n - 1);
-	ksft_print_msg("failnth %s: %ld fault sites: %ld failed (%ld ENOMEM, %ld EFAULT), %ld absorbed\n",
+	ksft_print_msg("failnth %s: %ld sites: %ld failed (%ld ENOMEM, %ld EFAULT), %ld absorbed\n",
 		       p->name, sites, failed, nomem, efault, succeeded);
 	if (totals && totals->n < MAX_PATHS) {
 		int i = totals->n++;
