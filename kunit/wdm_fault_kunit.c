@@ -475,8 +475,8 @@ static void fa_sweep(struct kunit *test, const struct fa_case *c)
 			break;
 	}
 	KUNIT_EXPECT_TRUE_MSG(test, ended, "%s: no end after %u fault sites", c->name, n - 1);
-	kunit_info(test, "%s: %lu fault sites reached: %lu failed, %lu absorbed\n",
-		   c->name, sites, failed, absorbed);
+	kunit_info(test, "%lu fault sites reached: %lu failed, %lu absorbed\n",
+		   sites, failed, absorbed);
 	fa_total_sites += sites;
 }
 
