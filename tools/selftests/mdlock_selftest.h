@@ -361,4 +361,31 @@ static inline void pin_watch_check(struct __test_metadata *_metadata, struct pin
 
 #endif /* __KSELFTEST_HARNESS_H */
 
+/* AnonHugePages (kB) of the mapping that holds @addr (/proc/self/smaps); -1 if none. */
+static inline long anon_huge_kb(const void *addr)
+{
+	unsigned long start, end, a = (unsigned long)addr;
+	bool inside = false;
+	char line[256];
+	long kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && strchr(line, '-') &&
+		    line[0] != ' ') {
+			inside = a >= start && a < end;
+			continue;
+		}
+		if (inside && !strncmp(line, "AnonHugePages:", 14)) {
+			kb = strtol(line + 14, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
 #endif /* _MDLOCK_SELFTEST_H */

@@ -1696,33 +1696,6 @@ TEST_F(mdl, mprotect_keeps_frames_locked)
 
 /* ---- Huge pages */
 
-/* The AnonHugePages (kB) of the mapping that holds @addr, or -1. */
-static long anon_huge_kb(const void *addr)
-{
-	unsigned long start, end, a = (unsigned long)addr;
-	bool inside = false;
-	char line[256];
-	long kb = -1;
-	FILE *f;
-
-	f = fopen("/proc/self/smaps", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && strchr(line, '-') &&
-		    line[0] != ' ') {
-			inside = a >= start && a < end;
-			continue;
-		}
-		if (inside && !strncmp(line, "AnonHugePages:", 14)) {
-			kb = strtol(line + 14, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return kb;
-}
-
 /* Lock @pages pages at @mem (filled with @seed) and check counts and data. */
 static void check_huge_lock(struct __test_metadata *_metadata, int fd, char *mem,
 			    size_t pages, unsigned int seed)
