@@ -6,6 +6,9 @@
 #   make demo           boot a QEMU guest with mdlock loaded and show it working
 #   make check          every test: static checks, KUnit, selftests, six kernels
 #   make shell          boot the demo guest to an interactive shell
+#   make soak SEEDS="1 2 3" MINUTES=10 [GUEST=debug] [OPS=n]
+#                       the stress program for each seed, MINUTES each or
+#                       exactly OPS operations (a replay)
 #   make clean
 #
 # demo, check and shell set up everything they need (Debian packages, the
@@ -37,4 +40,7 @@ demo:
 shell:
 	@bash scripts/run-guest.sh $(GUEST) shell
 
-.PHONY: all modules modules_install clean check demo shell
+soak:
+	@GUEST=$(GUEST) SEEDS="$(SEEDS)" MINUTES="$(MINUTES)" OPS="$(OPS)" bash scripts/soak.sh
+
+.PHONY: all modules modules_install clean check demo shell soak

@@ -64,6 +64,7 @@
 #define LIMITED_PAGES	1024	/* RLIMIT_MEMLOCK of the limited process */
 #define MAX_THREADS	8
 #define MAX_PROCS	8
+#define NOPS		17	/* kinds of operation */
 
 static size_t pg;
 static unsigned long long opt_seed;
@@ -114,6 +115,7 @@ struct shared {
 	unsigned long ops;	/* worker operations done */
 	unsigned long locks_ok, locks_failed, reads_checked, chaos_locks_ok;
 	unsigned long inherit_rounds, inherit_ops;
+	unsigned long op_count[NOPS], op_us[NOPS];	/* per kind of operation */
 };
 
 static struct shared *sh;
@@ -212,8 +214,8 @@ static void replay_hint(unsigned long ops)
 {
 	const char *guest = getenv("MDLOCK_GUEST");
 
-	printf("mdlock_stress: replay: mdlock_stress --seed %llu --ops %lu --threads %d --procs %d\n",
-	       opt_seed, ops, opt_threads, opt_procs);
+	printf("mdlock_stress: replay: mdlock_stress --seed %llu --ops %lu", opt_seed, ops);
+	printf(" --threads %d --procs %d\n", opt_threads, opt_procs);
 	printf("mdlock_stress: replay: make soak SEEDS=%llu OPS=%lu GUEST=%s\n",
 	       opt_seed, ops, guest && strcmp(guest, "unknown") ? guest : "debug");
 }
@@ -267,7 +269,7 @@ static bool expect(struct worker *w, int err, __u32 st, int want, __u32 want_st,
 	if (alt && err == alt && (alt_st == NO_STATUS || st == alt_st))
 		return true;
 	if (alt)
-		diverge(w, "expected errno %d status 0x%x (or errno %d status 0x%x), got errno %d (%s) status 0x%x",
+		diverge(w, "expected errno %d status 0x%x (or %d 0x%x), got %d (%s) 0x%x",
 			want, want_st, alt, alt_st, err, strerror(err), st);
 	else
 		diverge(w, "expected errno %d status 0x%x, got errno %d (%s) status 0x%x",
@@ -646,16 +648,16 @@ static void pick_range(struct worker *w, unsigned long *addr, unsigned long *len
 	unsigned long start = s->first + rnd(&w->rng, s->n), r = rnd(&w->rng, 100);
 	unsigned long off = rnd(&w->rng, 2) ? rnd(&w->rng, pg) : 0, pages;
 
-	if (r < 70)
+	if (r < 75)
 		pages = 1 + rnd(&w->rng, 8);
-	else if (r < 95)
-		pages = 1 + rnd(&w->rng, 64);
+	else if (r < 98)
+		pages = 1 + rnd(&w->rng, 32);
 	else
 		pages = 1 + rnd(&w->rng, w->a.npages - start);
 	*addr = (unsigned long)w->a.base + start * pg + off;
-	*len = pages * pg - off - (rnd(&w->rng, 2) ? rnd(&w->rng, pg - 1) : 0);
-	if (!*len)
-		*len = 1;
+	*len = pages * pg - off;
+	if (rnd(&w->rng, 2))
+		*len -= rnd(&w->rng, *len);
 }
 
 static void op_create(struct worker *w)
@@ -713,7 +715,9 @@ static int predict_pages(struct worker *w, long first, unsigned long span, bool 
 			if (k == K_GUARD || k == K_NONE || k == K_HOLE || (k == K_RO && write))
 				fail = EFAULT;
 			else if (k == K_FILE && write)
-				return EOPNOTSUPP;
+				fail = EOPNOTSUPP;
+			if (fail == EOPNOTSUPP)
+				break;
 			if (fail && !p)
 				return fail;
 		} else if (k == K_FILE && write && i < 512) {
@@ -926,6 +930,7 @@ static void op_partial(struct worker *w)
 	unsigned long r = rnd(&w->rng, 100), end, off, len, i, first;
 	int err, want = 0;
 	__u32 want_st = STATUS_SUCCESS;
+	bool early = false;	/* refused before the source is looked at */
 
 	if (!s || !m)
 		return;
@@ -948,10 +953,11 @@ static void op_partial(struct worker *w)
 		a.length = MAX_BYTES + 1;
 		want = EINVAL;
 		want_st = 0;
+		early = true;
 	}
 	describe(w, "PARTIAL source %u (%s) addr %#llx length %#llx", s->handle,
 		 s->partial ? "partial" : s->locked ? "locked" : "unlocked", a.addr, a.length);
-	if (want_st != 0 && (s->partial || !s->locked)) {
+	if (!early && (s->partial || !s->locked)) {
 		want = EINVAL;
 		want_st = STATUS_INVALID_DEVICE_REQUEST;
 	}
@@ -1014,10 +1020,10 @@ static void op_query(struct worker *w)
 	if (q.start_va != (m->addr & ~(pg - 1)) || q.byte_offset != (m->addr & (pg - 1)) ||
 	    q.byte_count != m->len || q.pages != m->span || q.owner_pid != getpid() ||
 	    (q.mdl_flags & mask) != want_flags || q.locked_pages < own)
-		diverge(w, "QUERY: start %#llx offset %u count %u pages %u pid %d flags %#x locked %u; model %#lx %lu %lu %lu %d %#x(mask %#x) >=%lu",
+		diverge(w, "QUERY: %#llx+%u %u %u pid %d flags %#x %u; model %#lx %lu %lu %#x/%#x %lu",
 			q.start_va, q.byte_offset, q.byte_count, q.pages, q.owner_pid,
-			q.mdl_flags, q.locked_pages, m->addr & ~(pg - 1), m->addr & (pg - 1),
-			m->len, m->span, getpid(), want_flags, mask, own);
+			q.mdl_flags, q.locked_pages, m->addr, m->len, m->span, want_flags, mask,
+			own);
 }
 
 static void op_pages(struct worker *w)
@@ -1182,7 +1188,8 @@ static void op_check_memory(struct worker *w)
 {
 	struct slot *s = &w->a.slots[rnd(&w->rng, w->a.nslots)];
 	unsigned long first = s->first + rnd(&w->rng, s->n);
-	unsigned long n = 1 + rnd(&w->rng, s->first + s->n - first < 8 ? s->first + s->n - first : 8);
+	unsigned long left = s->first + s->n - first;
+	unsigned long n = 1 + rnd(&w->rng, left < 8 ? left : 8);
 
 	describe(w, "LOAD pages %lu..%lu (%s)", first, first + n - 1, kind_name[s->kind]);
 	check_memory(w, first, n);
@@ -1316,7 +1323,8 @@ static void op_chaos(struct worker *w)
 		char *reg = w->p->chaos[rnd(&w->rng, NCHAOS)];
 		unsigned long start = rnd(&w->rng, CHAOS_PAGES), pages = 1 + rnd(&w->rng, 8);
 
-		c->addr = (unsigned long)reg + start * pg + (rnd(&w->rng, 2) ? rnd(&w->rng, pg) : 0);
+		c->addr = (unsigned long)reg + start * pg;
+		c->addr += rnd(&w->rng, 2) ? rnd(&w->rng, pg) : 0;
 		c->len = pages * pg;
 		if ((c->addr - (unsigned long)reg) + c->len > (CHAOS_PAGES + 1) * pg)
 			c->len = (CHAOS_PAGES + 1) * pg - (c->addr - (unsigned long)reg);
@@ -1472,6 +1480,31 @@ static void worker_finish(struct worker *w)
 		check_memory(w, 0, w->a.npages);
 }
 
+static void op_read(struct worker *w)
+{
+	op_rw(w, false);
+}
+
+static void op_write(struct worker *w)
+{
+	op_rw(w, true);
+}
+
+/* The operations and their odds: the first whose bound exceeds the draw (0..999) runs. */
+static const struct {
+	const char *name;
+	void (*fn)(struct worker *w);
+	unsigned int below;
+} ops[NOPS] = {
+	{ "create", op_create, 110 }, { "lock", op_lock, 260 }, { "unlock", op_unlock, 360 },
+	{ "free", op_free, 440 }, { "partial", op_partial, 500 }, { "query", op_query, 540 },
+	{ "pages", op_pages, 590 }, { "read", op_read, 670 }, { "write", op_write, 730 },
+	{ "store", op_store, 770 }, { "load", op_check_memory, 800 },
+	{ "range", op_range, 840 }, { "dontneed", op_dontneed, 860 },
+	{ "remap", op_remap, 870 }, { "bad", op_bad, 880 }, { "wild", op_wild, 885 },
+	{ "chaos", op_chaos, 1000 },
+};
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -1484,45 +1517,22 @@ static void *worker_main(void *arg)
 	if (!w->buf || !w->buf2 || !w->counts || !w->pfns)
 		die("malloc");
 	for (w->op = 0; w->op < w->target && !w->dead; w->op++) {
+		struct timespec t0, t1;
+		int k;
+
 		if (__atomic_load_n(&sh->stop, __ATOMIC_RELAXED))
 			break;
 		if (w->p->deadline && !(w->op & 63) && time(NULL) >= w->p->deadline)
 			break;
 		r = rnd(&w->rng, 1000);
-		if (r < 110)
-			op_create(w);
-		else if (r < 260)
-			op_lock(w);
-		else if (r < 360)
-			op_unlock(w);
-		else if (r < 440)
-			op_free(w);
-		else if (r < 500)
-			op_partial(w);
-		else if (r < 540)
-			op_query(w);
-		else if (r < 590)
-			op_pages(w);
-		else if (r < 670)
-			op_rw(w, false);
-		else if (r < 730)
-			op_rw(w, true);
-		else if (r < 770)
-			op_store(w);
-		else if (r < 800)
-			op_check_memory(w);
-		else if (r < 840)
-			op_range(w);
-		else if (r < 860)
-			op_dontneed(w);
-		else if (r < 870)
-			op_remap(w);
-		else if (r < 880)
-			op_bad(w);
-		else if (r < 885)
-			op_wild(w);
-		else
-			op_chaos(w);
+		for (k = 0; r >= ops[k].below; k++)
+			;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ops[k].fn(w);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		inc(&sh->op_count[k], 1);
+		inc(&sh->op_us[k], (t1.tv_sec - t0.tv_sec) * 1000000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000);
 	}
 	inc(&sh->ops, w->op);
 	if (!w->dead && !__atomic_load_n(&sh->stop, __ATOMIC_RELAXED))
@@ -1548,11 +1558,12 @@ static void *chaos_main(void *arg)
 		i = rnd(&rng, NCHAOS);
 		reg = p->chaos[i];
 
-		switch (rnd(&rng, 7)) {
+		switch (rnd(&rng, 16)) {
 		case 0:
 			munmap(reg, len);
 			sched_yield();
-			map_at(reg, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			map_at(reg, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			p->chaos_prot[i] = PROT_READ | PROT_WRITE;
 			break;
 		case 1:
@@ -1567,6 +1578,10 @@ static void *chaos_main(void *arg)
 			madvise(reg, len, MADV_DONTNEED);
 			break;
 		case 4:
+		case 5:
+			madvise(reg, len, MADV_DONTNEED);
+			break;
+		case 6:
 			pid = fork();
 			if (!pid)
 				_exit(0);
@@ -1578,7 +1593,7 @@ static void *chaos_main(void *arg)
 				memset(reg + rnd(&rng, CHAOS_PAGES) * pg, rnd(&rng, 256), pg);
 			break;
 		}
-		ts.tv_nsec = 100000 + rnd(&rng, 900000);
+		ts.tv_nsec = 2000000 + rnd(&rng, 6000000);
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
@@ -1697,7 +1712,7 @@ static bool inherit_check(const char *what, int err, const __u32 *st, int want, 
 	__atomic_add_fetch(&sh->inherit_ops, 1, __ATOMIC_RELAXED);
 	if (err == want && (want_st == NO_STATUS || *st == want_st))
 		return true;
-	diverge(NULL, "inheriting child: %s: expected errno %d status 0x%x, got errno %d status 0x%x",
+	diverge(NULL, "inheriting child: %s: expected errno %d status 0x%x, got %d 0x%x",
 		what, want, want_st, err, *st);
 	return false;
 }
@@ -1784,11 +1799,11 @@ static void inherit_round(__u64 *rng)
 		diverge(NULL, "inheriting child exited with status %#x", status);
 	s = mdl_stats(fd);
 	if (s.file_mdls != 3 || s.file_locked_mdls != 1 || s.file_locked_pages != 4)
-		diverge(NULL, "after the inheriting child's exit the file has %llu MDLs, %llu locked, %llu pages (want 3, 1, 4)",
+		diverge(NULL, "child gone: the file has %llu MDLs, %llu locked, %llu pages",
 			s.file_mdls, s.file_locked_mdls, s.file_locked_pages);
 	inherit_check("RANGE_COUNTS", mdl_range(fd, buf, pages, counts), &st, 0, NO_STATUS);
 	if (memcmp(counts, want, sizeof(want)))
-		diverge(NULL, "parent's counts changed after the inheriting child (page 0..7: %u %u %u %u %u %u %u %u)",
+		diverge(NULL, "parent's counts changed by its child: %u %u %u %u %u %u %u %u",
 			counts[0], counts[1], counts[2], counts[3], counts[4], counts[5],
 			counts[6], counts[7]);
 	inherit_check("READ", mdl_read(fd, h[2], 0, tmp, sizeof(tmp), &st), &st, 0,
@@ -1850,7 +1865,8 @@ static void snapshot(struct snapshot *s)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: mdlock_stress [--seed S] [--ops N] [--threads T] [--procs P] [--minutes M] [--verbose]\n");
+	fputs("mdlock_stress [--seed S] [--ops N] [--threads T] [--procs P]", stderr);
+	fputs(" [--minutes M] [--verbose]\n", stderr);
 	exit(2);
 }
 
@@ -1956,7 +1972,7 @@ int main(int argc, char **argv)
 			left--;
 		}
 		if (left)
-			usleep(20000);
+			usleep(200000);
 	}
 
 	/* Give deferred releases, if any, a moment. */
@@ -1977,7 +1993,7 @@ int main(int argc, char **argv)
 		     after.locked_pages != before.locked_pages || after.deferred ||
 		     after.frames_lines != before.frames_lines ||
 		     after.processes_lines != before.processes_lines))
-			diverge(NULL, "debugfs accounting: locked_mdls %ld->%ld locked_pages %ld->%ld deferred %ld frames lines %ld->%ld processes lines %ld->%ld",
+			diverge(NULL, "debugfs: MDLs %ld->%ld pages %ld->%ld deferred %ld %ld->%ld %ld->%ld",
 				before.locked_mdls, after.locked_mdls, before.locked_pages,
 				after.locked_pages, after.deferred, before.frames_lines,
 				after.frames_lines, before.processes_lines,
@@ -1986,11 +2002,16 @@ int main(int argc, char **argv)
 			diverge(NULL, "vacuous run: %lu locks succeeded, %lu reads checked",
 				sh->locks_ok, sh->reads_checked);
 	}
-	printf("mdlock_stress: %lu worker ops in %ld s (%lu locks ok, %lu failed as predicted, %lu reads checked, %lu chaos locks ok), %lu inheriting children (%lu calls); root checks %s; FOLL_PIN acquired +%ld\n",
-	       sh->ops, (long)(time(NULL) - t0), sh->locks_ok, sh->locks_failed,
-	       sh->reads_checked, sh->chaos_locks_ok, sh->inherit_rounds, sh->inherit_ops,
-	       root && before.locked_mdls >= 0 ? "on" : "off",
-	       after.acquired - before.acquired);
+	printf("mdlock_stress: %lu worker ops in %ld s: %lu locks ok, %lu failed as predicted, ",
+	       sh->ops, (long)(time(NULL) - t0), sh->locks_ok, sh->locks_failed);
+	printf("%lu reads checked, %lu chaos locks ok; %lu inheriting children (%lu calls); ",
+	       sh->reads_checked, sh->chaos_locks_ok, sh->inherit_rounds, sh->inherit_ops);
+	printf("root checks %s; FOLL_PIN acquired +%ld\n",
+	       root && before.locked_mdls >= 0 ? "on" : "off", after.acquired - before.acquired);
+	for (i = 0; i < NOPS; i++)
+		printf("%s%s %lu (%lu us)%s", i ? "" : "mdlock_stress: ops: ", ops[i].name,
+		       sh->op_count[i], sh->op_count[i] ? sh->op_us[i] / sh->op_count[i] : 0,
+		       i + 1 < NOPS ? ", " : "\n");
 	ok = !sh->divergences;
 	printf("%sok 1 stress seed=%llu ops=%lu divergences=%d\n", ok ? "" : "not ",
 	       opt_seed, sh->ops, sh->divergences);
