@@ -1020,7 +1020,7 @@ static void op_query(struct worker *w)
 	if (q.start_va != (m->addr & ~(pg - 1)) || q.byte_offset != (m->addr & (pg - 1)) ||
 	    q.byte_count != m->len || q.pages != m->span || q.owner_pid != getpid() ||
 	    (q.mdl_flags & mask) != want_flags || q.locked_pages < own)
-		diverge(w, "QUERY: %#llx+%u %u %u pid %d flags %#x %u; model %#lx %lu %lu %#x/%#x %lu",
+		diverge(w, "QUERY: %#llx+%u %u %u %d %#x %u; want %#lx %lu %lu %#x/%#x >%lu",
 			q.start_va, q.byte_offset, q.byte_count, q.pages, q.owner_pid,
 			q.mdl_flags, q.locked_pages, m->addr, m->len, m->span, want_flags, mask,
 			own);
@@ -1993,7 +1993,7 @@ int main(int argc, char **argv)
 		     after.locked_pages != before.locked_pages || after.deferred ||
 		     after.frames_lines != before.frames_lines ||
 		     after.processes_lines != before.processes_lines))
-			diverge(NULL, "debugfs: MDLs %ld->%ld pages %ld->%ld deferred %ld %ld->%ld %ld->%ld",
+			diverge(NULL, "debugfs: %ld->%ld MDLs %ld->%ld pages %ld %ld->%ld %ld->%ld",
 				before.locked_mdls, after.locked_mdls, before.locked_pages,
 				after.locked_pages, after.deferred, before.frames_lines,
 				after.frames_lines, before.processes_lines,
