@@ -653,7 +653,7 @@ static void pick_range(struct worker *w, unsigned long *addr, unsigned long *len
 	else if (r < 98)
 		pages = 1 + rnd(&w->rng, 32);
 	else
-		pages = 1 + rnd(&w->rng, w->a.npages - start);
+		pages = 1 + rnd(&w->rng, w->a.npages - start < 128 ? w->a.npages - start : 128);
 	*addr = (unsigned long)w->a.base + start * pg + off;
 	*len = pages * pg - off;
 	if (rnd(&w->rng, 2))
@@ -1558,7 +1558,7 @@ static void *chaos_main(void *arg)
 		i = rnd(&rng, NCHAOS);
 		reg = p->chaos[i];
 
-		switch (rnd(&rng, 16)) {
+		switch (rnd(&rng, 64)) {
 		case 0:
 			munmap(reg, len);
 			sched_yield();
@@ -1593,7 +1593,7 @@ static void *chaos_main(void *arg)
 				memset(reg + rnd(&rng, CHAOS_PAGES) * pg, rnd(&rng, 256), pg);
 			break;
 		}
-		ts.tv_nsec = 2000000 + rnd(&rng, 6000000);
+		ts.tv_nsec = 4000000 + rnd(&rng, 8000000);
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
@@ -1972,7 +1972,7 @@ int main(int argc, char **argv)
 			left--;
 		}
 		if (left)
-			usleep(200000);
+			usleep(1000000);
 	}
 
 	/* Give deferred releases, if any, a moment. */
