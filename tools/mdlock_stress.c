@@ -1558,7 +1558,7 @@ static void *chaos_main(void *arg)
 		i = rnd(&rng, NCHAOS);
 		reg = p->chaos[i];
 
-		switch (rnd(&rng, 64)) {
+		switch (rnd(&rng, 16)) {
 		case 0:
 			munmap(reg, len);
 			sched_yield();
@@ -1582,6 +1582,9 @@ static void *chaos_main(void *arg)
 			madvise(reg, len, MADV_DONTNEED);
 			break;
 		case 6:
+			/* Rare: after a fork every page of the process is COW. */
+			if (rnd(&rng, 16))
+				break;
 			pid = fork();
 			if (!pid)
 				_exit(0);
@@ -1589,7 +1592,7 @@ static void *chaos_main(void *arg)
 				waitpid(pid, &st, 0);
 			break;
 		default:
-			if (p->chaos_prot[i] == (PROT_READ | PROT_WRITE))
+			if (p->chaos_prot[i] == (PROT_READ | PROT_WRITE) && !rnd(&rng, 4))
 				memset(reg + rnd(&rng, CHAOS_PAGES) * pg, rnd(&rng, 256), pg);
 			break;
 		}
@@ -1972,7 +1975,7 @@ int main(int argc, char **argv)
 			left--;
 		}
 		if (left)
-			usleep(1000000);
+			usleep(3000000);
 	}
 
 	/* Give deferred releases, if any, a moment. */
