@@ -1123,7 +1123,7 @@ static void op_rw(struct worker *w, bool write)
 		len = MDLOCK_MAX_RW + 1;
 		want = EINVAL;
 		want_st = 0;
-	} else if (r < 12 && !write && len) {
+	} else if (r < 12 && len) {
 		buf = NULL;	/* the copy faults at its first byte */
 	}
 	if (!want && !m->partial && !m->locked) {
@@ -1145,6 +1145,17 @@ static void op_rw(struct worker *w, bool write)
 		return;
 	if ((!err || err == EFAULT) && !m->partial)
 		m->mapped = true;
+	if (err == EFAULT && write) {
+		/* A WRITE that copied nothing must have changed nothing. */
+		if (mdl_read(w->p->fd, m->handle, off, w->buf, len, &st))
+			return;
+		for (i = 0; i < len; i++)
+			if (*model_byte(m, off + i) != w->buf[i]) {
+				diverge(w, "WRITE from a bad buffer changed byte %#lx: %#x -> %#x",
+					off + i, *model_byte(m, off + i), w->buf[i]);
+				return;
+			}
+	}
 	if (err)
 		return;
 	for (i = 0; i < len; i++) {
