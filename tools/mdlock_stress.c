@@ -846,7 +846,9 @@ static void unlock_model(struct worker *w, struct mmdl *m)
 	unsigned long i;
 
 	for (i = 0; i < m->span; i++) {
-		m->frames[i]->locks--;
+		/* Unpinned, the page may move (COW after a fork, compaction). */
+		if (!--m->frames[i]->locks)
+			m->frames[i]->pfn = 0;
 		frame_put(m->frames[i]);
 	}
 	free(m->frames);
