@@ -70,6 +70,8 @@ static size_t pg;
 static unsigned long long opt_seed;
 static unsigned long opt_ops;	/* 0: unbounded with --minutes, else 20000 */
 static int opt_threads = 2, opt_procs = 3, opt_verbose;
+/* --lenient-write-efault: count, not fail, a failed WRITE that changed memory */
+static int opt_lenient_write;
 static double opt_minutes;
 static const char *ext4_dir;
 
@@ -114,7 +116,7 @@ struct shared {
 	int stop;
 	unsigned long ops;	/* worker operations done */
 	unsigned long locks_ok, locks_failed, reads_checked, chaos_locks_ok;
-	unsigned long inherit_rounds, inherit_ops;
+	unsigned long inherit_rounds, inherit_ops, efault_writes_changed;
 	unsigned long op_count[NOPS], op_us[NOPS];	/* per kind of operation */
 };
 
@@ -1153,6 +1155,11 @@ static void op_rw(struct worker *w, bool write)
 			return;
 		for (i = 0; i < len; i++)
 			if (*model_byte(m, off + i) != w->buf[i]) {
+				if (opt_lenient_write) {
+					*model_byte(m, off + i) = w->buf[i];
+					inc(&sh->efault_writes_changed, 1);
+					continue;
+				}
 				diverge(w, "WRITE from a bad buffer changed byte %#lx: %#x -> %#x",
 					off + i, *model_byte(m, off + i), w->buf[i]);
 				return;
@@ -1900,8 +1907,8 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!strcmp(a, "--verbose")) {
-			opt_verbose = 1;
+		if (!strcmp(a, "--verbose") || !strcmp(a, "--lenient-write-efault")) {
+			*(a[2] == 'v' ? &opt_verbose : &opt_lenient_write) = 1;
 			continue;
 		}
 		if (!v)
@@ -2024,6 +2031,9 @@ int main(int argc, char **argv)
 	       sh->reads_checked, sh->chaos_locks_ok, sh->inherit_rounds, sh->inherit_ops);
 	printf("root checks %s; FOLL_PIN acquired +%ld\n",
 	       root && before.locked_mdls >= 0 ? "on" : "off", after.acquired - before.acquired);
+	if (opt_lenient_write)
+		printf("mdlock_stress: %lu bytes changed by failed WRITEs (lenient)\n",
+		       sh->efault_writes_changed);
 	for (i = 0; i < NOPS; i++)
 		printf("%s%s %lu (%lu us)%s", i ? "" : "mdlock_stress: ops: ", ops[i].name,
 		       sh->op_count[i], sh->op_count[i] ? sh->op_us[i] / sh->op_count[i] : 0,
