@@ -84,7 +84,7 @@ stress_ops() {
 		return
 	fi
 	case "$1" in
-	debug) echo 100000 ;;
-	*) echo 20000 ;;
+	rtdebug) echo 20000 ;;
+	*) echo 100000 ;;
 	esac
 }
