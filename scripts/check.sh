@@ -194,8 +194,9 @@ stress_results() {
 	local log=$1 guest=$2 want got tap
 	want=$(stress_ops "$guest")
 	tap=$(tr -d '\r' <"$log" | sed -n '/^MDLOCK-STRESS-BEGIN/,/^MDLOCK-STRESS-END/p')
-	got=$(printf '%s\n' "$tap" | sed -n 's/^ok 1 stress seed=[0-9]* ops=\([0-9]*\) .*/\1/p')
-	if ! printf '%s\n' "$tap" | grep -q '^MDLOCK-STRESS-END status 0$' || [ -z "$got" ]; then
+	got=$(printf '%s\n' "$tap" | sed -n 's/^\(not \)\{0,1\}ok 1 stress seed=[0-9]* ops=\([0-9]*\) .*/\2/p')
+	if ! printf '%s\n' "$tap" | grep -q '^MDLOCK-STRESS-END status 0$' ||
+		! printf '%s\n' "$tap" | grep -q '^ok 1 stress '; then
 		record fail "$guest stress seed=$MDLOCK_SEED ops=${got:-0}" "see $log"
 		printf '%s\n' "$tap" | grep -E 'DIVERGENCE|^not ok|setup failed' | head -n 5 | sed 's/^/    /'
 		echo "    replay: make soak SEEDS=$MDLOCK_SEED OPS=$want GUEST=$guest"
