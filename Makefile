@@ -8,6 +8,9 @@
 #                       the detector canary, all compared with scripts/manifest
 #   make manifest       rewrite scripts/manifest from the last check's logs
 #   make shell          boot the demo guest to an interactive shell
+#   make soak SEEDS="1 2 3" MINUTES=10 [GUEST=debug] [OPS=n]
+#                       the stress program for each seed, MINUTES each or
+#                       exactly OPS operations (a replay)
 #   make clean
 #
 # demo, check and shell set up everything they need (Debian packages, the
@@ -42,4 +45,7 @@ demo:
 shell:
 	@bash scripts/run-guest.sh $(GUEST) shell
 
-.PHONY: all modules modules_install clean check manifest demo shell
+soak:
+	@GUEST=$(GUEST) SEEDS="$(SEEDS)" MINUTES="$(MINUTES)" OPS="$(OPS)" bash scripts/soak.sh
+
+.PHONY: all modules modules_install clean check manifest demo shell soak

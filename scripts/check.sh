@@ -46,6 +46,9 @@ esac
 # guest's canary plan ("canary").
 ALL_GUESTS="debug canary lean rtdebug stock-6.1 stock-6.12 rt"
 GUESTS=${MDLOCK_GUESTS:-$ALL_GUESTS}
+# One stress seed for every guest of this run (tools/mdlock_stress.c).
+MDLOCK_SEED=${MDLOCK_SEED:-$(date +%s)}
+export MDLOCK_SEED
 # The guests whose kernels have KUnit built in: they must run it.
 KUNIT_GUESTS="debug lean rtdebug"
 EXPECTED_SKIPS=$MDLOCK_TOP/scripts/expected-skips
@@ -214,6 +217,26 @@ selftest_results() {
 	done
 }
 
+# stress_results LOG GUEST: the stress program's run, between its markers,
+# must end "ok 1 stress seed=S ops=N" with N at least what GUEST requires
+# (stress_ops in scripts/lib.sh) and exit status 0.
+stress_results() {
+	local log=$1 guest=$2 want got tap
+	want=$(stress_ops "$guest")
+	tap=$(tr -d '\r' <"$log" | sed -n '/^MDLOCK-STRESS-BEGIN/,/^MDLOCK-STRESS-END/p')
+	got=$(printf '%s\n' "$tap" | sed -n 's/^\(not \)\{0,1\}ok 1 stress seed=[0-9]* ops=\([0-9]*\) .*/\2/p')
+	if ! printf '%s\n' "$tap" | grep -q '^MDLOCK-STRESS-END status 0$' ||
+		! printf '%s\n' "$tap" | grep -q '^ok 1 stress '; then
+		record fail "$guest stress seed=$MDLOCK_SEED ops=${got:-0}" "see $log"
+		printf '%s\n' "$tap" | grep -E 'DIVERGENCE|^not ok|setup failed' | head -n 5 | sed 's/^/    /'
+		echo "    replay: make soak SEEDS=$MDLOCK_SEED OPS=$want GUEST=$guest"
+	elif [ "$got" -lt "$want" ]; then
+		record fail "$guest stress seed=$MDLOCK_SEED ops=$got" "fewer than $want operations"
+	else
+		record ok "$guest stress seed=$MDLOCK_SEED ops=$got"
+	fi
+}
+
 # kunit_results LOG GUEST: parse the KTAP in the guest's kernel log with
 # kunit.py and record each test case from its JSON as "GUEST kunit
 # SUITE.CASE STATUS".  The log is cut at the marker the guest writes before
@@ -362,6 +385,7 @@ judge_guest() {
 	else
 		record fail "$guest verifier end checks" "no MDLOCK-VERIFIER-END: ok in the console"
 	fi
+	stress_results "$log" "$guest"
 	detectors "$log" "$guest"
 	scan_log "$log" "$dmesg" "$guest"
 }

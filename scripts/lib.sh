@@ -75,3 +75,16 @@ with_heartbeat() {
 	log "$what: done in $(( $(date +%s) - start )) s (status $rc)"
 	return $rc
 }
+
+# stress_ops GUEST: operations tools/mdlock_stress.c must run in GUEST's
+# check plan (MDLOCK_OPS overrides); see Documentation/workbench.rst.
+stress_ops() {
+	if [ -n "${MDLOCK_OPS:-}" ]; then
+		echo "$MDLOCK_OPS"
+		return
+	fi
+	case "$1" in
+	rtdebug) echo 20000 ;;
+	*) echo 100000 ;;
+	esac
+}

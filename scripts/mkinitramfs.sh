@@ -20,7 +20,7 @@ cp "$moddir/mdlock.ko" "$root/lib/mdlock/"
 [ -f "$moddir/kunit/canary/mdlock_canary.ko" ] && cp "$moddir/kunit/canary/mdlock_canary.ko" "$root/lib/mdlock/"
 # Loaded only by the selftest mdlock_client_test, not by /init
 cp "$moddir/tests/testmod/mdlock_testmod.ko" "$root/lib/mdlock/"
-cp "$tooldir/mdlockctl" "$root/bin/"
+cp "$tooldir/mdlockctl" "$tooldir/mdlock_stress" "$root/bin/"
 cp "$tooldir"/selftests/* "$root/lib/mdlock/selftests/"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$root/etc-passwd"
 mkdir -p "$root/etc"

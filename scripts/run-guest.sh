@@ -40,6 +40,14 @@ append="console=ttyS0 quiet panic=-1 oops=panic log_buf_len=8M mdlock_plan=$plan
 # For development: MDLOCK_APPEND adds to the command line, for example
 # "mdlock_only=mdlock_test mdlock_kunit=0" (run one selftest program, no
 # KUnit) or "kunit.filter_glob=mdlock_harden*".
+# The stress program: its seed and length (check), or the seeds and minutes
+# or operations per seed (soak: MDLOCK_SEEDS=S1,S2 MDLOCK_MINUTES, MDLOCK_OPS).
+if [ "$plan" = soak ]; then
+	append="$append mdlock_seeds=${MDLOCK_SEEDS:-1} mdlock_minutes=${MDLOCK_MINUTES:-1}"
+	append="$append${MDLOCK_OPS:+ mdlock_ops=$MDLOCK_OPS}"
+else
+	append="$append mdlock_seed=${MDLOCK_SEED:-$(date +%s)} mdlock_ops=$(stress_ops "$name")"
+fi
 append="$append${MDLOCK_APPEND:+ $MDLOCK_APPEND}"
 # shellcheck disable=SC2054 # pc,accel=tcg is one argument
 # The built kernels have PCI (for the virtio disk): its interrupt routing
