@@ -796,6 +796,30 @@ static long mdlock_ioctl_range_counts(void __user *argp)
 }
 
 /* Copy between the caller and an MDL's buffer through its system address. */
+/*
+ * WRITE is all or nothing: the caller's bytes are copied in whole before
+ * any reaches the locked frames.  (copy_from_user() straight into them
+ * would zero the rest of the range on a fault.)  The bounce buffer is at
+ * most MDLOCK_MAX_RW, charged to the caller's memory cgroup.
+ */
+static long rw_write(char *dst, const void __user *src, size_t len)
+{
+	void *bounce;
+	long ret = 0;
+
+	if (!len)
+		return 0;
+	bounce = kvmalloc(len, GFP_KERNEL_ACCOUNT);
+	if (!bounce)
+		return -ENOMEM;
+	if (copy_from_user(bounce, src, len))
+		ret = -EFAULT;
+	else
+		memcpy(dst, bounce, len);
+	kvfree(bounce);
+	return ret;
+}
+
 static long mdlock_ioctl_rw(struct mdlock_file *mf, void __user *argp, bool write)
 {
 	mdl_status_t status = STATUS_SUCCESS;
@@ -839,10 +863,12 @@ static long mdlock_ioctl_rw(struct mdlock_file *mf, void __user *argp, bool writ
 		if (!kva) {
 			status = STATUS_INSUFFICIENT_RESOURCES;
 			ret = -ENOMEM;
-		} else if (write ? copy_from_user(kva + args.offset, u64_to_user_ptr(args.buf),
-						  args.length)
-				 : copy_to_user(u64_to_user_ptr(args.buf), kva + args.offset,
-						args.length)) {
+		} else if (write) {
+			ret = rw_write(kva + args.offset, u64_to_user_ptr(args.buf), args.length);
+			if (ret == -ENOMEM)
+				status = STATUS_INSUFFICIENT_RESOURCES;
+		} else if (copy_to_user(u64_to_user_ptr(args.buf), kva + args.offset,
+					args.length)) {
 			ret = -EFAULT;
 		}
 	}
