@@ -21,7 +21,7 @@ rm -rf "$out"
 mkdir -p "$out"
 cp -a "$MDLOCK_TOP/Kbuild" "$MDLOCK_TOP/mdl" "$MDLOCK_TOP/include" "$MDLOCK_TOP/kunit" "$MDLOCK_TOP/tests" "$out/"
 log "building mdlock against $name ($KREL) $*"
-if ! make -C "$KDIR" M="$out" "$@" modules >"$out/build.log" 2>&1; then
+if ! make -j"$(nproc)" -C "$KDIR" M="$out" "$@" modules >"$out/build.log" 2>&1; then
 	cat "$out/build.log" >&2
 	die "module build against $name failed"
 fi

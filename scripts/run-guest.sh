@@ -31,7 +31,7 @@ initrd=$moddir/initramfs.cpio.gz
 "$MDLOCK_TOP/scripts/mkinitramfs.sh" "$moddir" "$tooldir" "$initrd"
 
 case "$name" in
-debug) mem=2048 timeout=${MDLOCK_GUEST_TIMEOUT:-1200} disk=1 ;;
+debug) mem=1536 timeout=${MDLOCK_GUEST_TIMEOUT:-1200} disk=1 ;;
 lean) mem=1536 timeout=${MDLOCK_GUEST_TIMEOUT:-600} disk=1 ;;
 rtdebug) mem=2048 timeout=${MDLOCK_GUEST_TIMEOUT:-900} disk=1 ;;
 *) mem=1536 timeout=${MDLOCK_GUEST_TIMEOUT:-600} disk= ;;
