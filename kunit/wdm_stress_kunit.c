@@ -472,10 +472,21 @@ static void st_reap(struct st_thread *t)
 	}
 }
 
+/*
+ * Arm the timers, never pushing one that is already queued later: three
+ * threads re-arming a queued timer more often than it can expire (a jiffy,
+ * or an interrupt's latency under TCG) would keep it from ever firing.
+ */
+static void st_arm_hard(struct stress *st, u32 ns)
+{
+	if (!hrtimer_is_queued(&st->hrt))
+		hrtimer_start(&st->hrt, ns_to_ktime(ns), HRTIMER_MODE_REL_HARD);
+}
+
 static void st_kick(struct stress *st, u32 ns)
 {
-	hrtimer_start(&st->hrt, ns_to_ktime(ns), HRTIMER_MODE_REL_HARD);
-	mod_timer(&st->tl, jiffies + 1);
+	st_arm_hard(st, ns);
+	timer_reduce(&st->tl, jiffies + 1);
 }
 
 /* Release @s now, or hand it to the softirq or hard-interrupt timer. */
@@ -492,11 +503,10 @@ static void st_unlock(struct st_thread *t, struct st_slot *s, enum st_ctx ctx)
 	s->state = ST_QUEUED;
 	if (ctx == ST_HARDIRQ) {
 		llist_add(&s->node, &st->hard_q);
-		hrtimer_start(&st->hrt, ns_to_ktime(10000 + st_rand(&t->rnd, 40000)),
-			      HRTIMER_MODE_REL_HARD);
+		st_arm_hard(st, 10000 + st_rand(&t->rnd, 40000));
 	} else {
 		llist_add(&s->node, &st->soft_q);
-		mod_timer(&st->tl, jiffies + 1);
+		timer_reduce(&st->tl, jiffies + 1);
 	}
 }
 
@@ -618,6 +628,7 @@ static int st_thread_fn(void *data)
 			/* Handed off: with every slot so, let the timers run. */
 			if (st_queued(t) == ST_SLOTS) {
 				t->idle++;
+				st_kick(st, 10000);
 				usleep_range(100, 200);
 			}
 			break;
