@@ -119,23 +119,6 @@ struct snap {
 	__u32 counts[LARGE_PAGES];	/* lock counts of the path's buffer */
 };
 
-static long read_long_key(const char *path, const char *key)
-{
-	return file_value(path, key);
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : EIO;
-}
-
 /* Append the whole of @path to @out (of @size bytes, used @len). */
 static size_t append_file(char *out, size_t size, size_t len, const char *path)
 {
@@ -336,7 +319,7 @@ static const char *failnth_missing(int *nthp)
 
 static int kmsg_mark(const char *what)
 {
-	return write_str("/dev/kmsg", what);
+	return write_file("/dev/kmsg", what);
 }
 
 /* What scripts/check.sh's log scan fails a run for (but Call Traces). */
@@ -531,15 +514,15 @@ static void snap_take(struct __test_metadata *_metadata, struct _test_data_failn
 {
 	size_t len = 0;
 
-	s->vmpin = read_long_key("/proc/self/status", "VmPin");
+	s->vmpin = file_value("/proc/self/status", "VmPin");
 	s->st = mdl_stats(self->fd);
 	ASSERT_EQ(0, mdl_range(self->fd, self->mem, self->pages, s->counts));
 	s->pins = 0;
 	if (!self->root)
 		return;
-	ASSERT_EQ(0, write_str("/proc/sys/vm/stat_refresh", "1"));
-	s->pins = read_long_key("/proc/vmstat", "nr_foll_pin_acquired") -
-		  read_long_key("/proc/vmstat", "nr_foll_pin_released");
+	ASSERT_EQ(0, write_file("/proc/sys/vm/stat_refresh", "1"));
+	s->pins = file_value("/proc/vmstat", "nr_foll_pin_acquired") -
+		  file_value("/proc/vmstat", "nr_foll_pin_released");
 	if (!s->dbg) {
 		s->dbg = malloc(DBG_SIZE);
 		ASSERT_NE(NULL, s->dbg);
