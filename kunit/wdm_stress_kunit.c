@@ -243,8 +243,9 @@ static void st_touch(struct st_thread *t, struct st_buf *buf, u8 *map, size_t of
 	if (write) {
 		for (k = 0; k < ST_WRITES; k++) {
 			pos = off + st_rand(&t->rnd, len);
+			/* the thread's own byte next to it, if in the range */
 			pos = pos - pos % ST_THREADS + t->id;
-			if (pos >= off + len)
+			if (pos < off || pos >= off + len)
 				continue;
 			v = prandom_u32_state(&t->rnd);
 			map[pos - off] = v;
