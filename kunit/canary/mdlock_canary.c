@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mdlock_canary.c: proof that the debug guest's detectors work.  Loading
- * this module does three wrong things on purpose, and `make check` boots
- * the debug guest with the canary plan and requires that each is reported:
+ * this module does three wrong things on purpose; the debug guest loads it
+ * at the end of its check plan, and `make check` requires that each is
+ * reported (and nothing else):
  *
  * - an AB-BA lock order between two mutexes, taken in sequence in one
  *   thread (no deadlock, but lockdep reports a possible circular locking
@@ -13,7 +14,7 @@
  *   unreferenced object at the guest's final scan).
  *
  * The lockdep report comes first: a KASAN report taints the kernel, which
- * turns lockdep off.  Never loaded by the normal test plans.
+ * turns lockdep off.  Loaded only after every test has run.
  */
 #include <linux/compiler.h>
 #include <linux/module.h>
