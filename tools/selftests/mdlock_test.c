@@ -2453,66 +2453,85 @@ static void race_bad(struct race *r, const char *op, int err, __u32 status)
 		snprintf(r->what, sizeof(r->what), "%s: errno %d status 0x%x", op, err, status);
 }
 
-static void *racer_fn(void *arg)
+/* One call of the race: 0 lock, 1 unlock, 2 query, 3 read, 4 pages. */
+static void race_op(struct racer *me, int op, __u32 i)
 {
 	static const __u32 flags[RACE_THREADS] = { 0, MDLOCK_LOCK_PIN, MDLOCK_LOCK_PIN, 0 };
-	/* Lock, read, query, pages, unlock: even alone a thread reads through a lock. */
-	static const int order[5] = { 0, 3, 2, 4, 1 };
-	struct racer *me = arg;
 	struct race *r = me->race;
-	__u32 counts[RACE_PAGES], status, i, k;
+	__u32 counts[RACE_PAGES], status = 0, k;
 	char out[64];
 	struct mdlock_query q;
 	int err;
 
-	for (i = 0; i < RACE_ITERS; i++) {
-		status = 0;
-		switch (order[(i + me->id) % 5]) {
-		case 0:
-			err = mdl_lock(r->fd, r->handle, i & 1 ? MDLOCK_ACCESS_WRITE
-							       : MDLOCK_ACCESS_READ,
-				       flags[me->id], &status);
-			if (!err) {
-				__atomic_fetch_add(&r->locks, 1, __ATOMIC_SEQ_CST);
-				me->locks++;
-			} else if (err != EINVAL || status != STATUS_INVALID_DEVICE_REQUEST) {
-				race_bad(r, "lock", err, status);
-			}
-			break;
-		case 1:
-			err = mdl_unlock(r->fd, r->handle, &status);
-			if (!err) {
-				__atomic_fetch_add(&r->unlocks, 1, __ATOMIC_SEQ_CST);
-				me->unlocks++;
-			} else if (err != EINVAL || status != STATUS_INVALID_DEVICE_REQUEST) {
-				race_bad(r, "unlock", err, status);
-			}
-			break;
-		case 2:
-			err = mdl_query(r->fd, r->handle, &q);
-			if (err || q.byte_count != RACE_PAGES * PAGE_SZ || q.pages != RACE_PAGES ||
-			    (q.mdl_flags & ~(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION |
-					     MDL_MAPPED_TO_SYSTEM_VA)))
-				race_bad(r, "query", err, q.mdl_flags);
-			break;
-		case 3:
-			err = mdl_read(r->fd, r->handle, me->id * 100, out, sizeof(out), &status);
-			if (!err && memcmp(out, r->buf + me->id * 100, sizeof(out)))
-				race_bad(r, "read data", 0, 0);
-			else if (err && (err != EINVAL || status != STATUS_INVALID_DEVICE_REQUEST))
-				race_bad(r, "read", err, status);
-			else if (!err)
-				me->reads++;
-			break;
-		default:
-			err = mdl_pages(r->fd, r->handle, 0, RACE_PAGES, counts, NULL);
-			for (k = 0; !err && k < RACE_PAGES; k++)
-				if (counts[k] > 1)
-					err = -1;
-			if (err)
-				race_bad(r, "pages", err, 0);
-			break;
+	switch (op) {
+	case 0:
+		err = mdl_lock(r->fd, r->handle, i & 1 ? MDLOCK_ACCESS_WRITE
+						       : MDLOCK_ACCESS_READ,
+			       flags[me->id], &status);
+		if (!err) {
+			__atomic_fetch_add(&r->locks, 1, __ATOMIC_SEQ_CST);
+			me->locks++;
+		} else if (err != EINVAL || status != STATUS_INVALID_DEVICE_REQUEST) {
+			race_bad(r, "lock", err, status);
 		}
+		break;
+	case 1:
+		err = mdl_unlock(r->fd, r->handle, &status);
+		if (!err) {
+			__atomic_fetch_add(&r->unlocks, 1, __ATOMIC_SEQ_CST);
+			me->unlocks++;
+		} else if (err != EINVAL || status != STATUS_INVALID_DEVICE_REQUEST) {
+			race_bad(r, "unlock", err, status);
+		}
+		break;
+	case 2:
+		err = mdl_query(r->fd, r->handle, &q);
+		if (err || q.byte_count != RACE_PAGES * PAGE_SZ || q.pages != RACE_PAGES ||
+		    (q.mdl_flags & ~(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION |
+				     MDL_MAPPED_TO_SYSTEM_VA)))
+			race_bad(r, "query", err, q.mdl_flags);
+		break;
+	case 3:
+		err = mdl_read(r->fd, r->handle, me->id * 100, out, sizeof(out), &status);
+		if (!err && memcmp(out, r->buf + me->id * 100, sizeof(out)))
+			race_bad(r, "read data", 0, 0);
+		else if (err && (err != EINVAL || status != STATUS_INVALID_DEVICE_REQUEST))
+			race_bad(r, "read", err, status);
+		else if (!err)
+			me->reads++;
+		break;
+	default:
+		err = mdl_pages(r->fd, r->handle, 0, RACE_PAGES, counts, NULL);
+		for (k = 0; !err && k < RACE_PAGES; k++)
+			if (counts[k] > 1)
+				err = -1;
+		if (err)
+			race_bad(r, "pages", err, 0);
+		break;
+	}
+}
+
+static void *racer_fn(void *arg)
+{
+	/* Lock, read, query, pages, unlock: even alone a thread reads through a lock. */
+	static const int order[5] = { 0, 3, 2, 4, 1 };
+	struct racer *me = arg;
+	long deadline;
+	__u32 i;
+
+	for (i = 0; i < RACE_ITERS; i++)
+		race_op(me, order[(i + me->id) % 5], i);
+	/*
+	 * On two CPUs a thread may lose every race for the lock, or find it
+	 * unlocked by another whenever it reads: it goes on racing (lock,
+	 * read, unlock) until it has locked and read through a lock itself,
+	 * for 20 s at most, so that each thread's progress can be required.
+	 */
+	deadline = now_ms() + 20000;
+	for (; (!me->locks || !me->reads) && now_ms() < deadline; i++) {
+		race_op(me, 0, i);
+		race_op(me, 3, i);
+		race_op(me, 1, i);
 	}
 	return NULL;
 }
