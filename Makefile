@@ -8,6 +8,9 @@
 #                       the detector canary, all compared with scripts/manifest
 #   make manifest       rewrite scripts/manifest from the last check's logs
 #   make shell          boot the demo guest to an interactive shell
+#   make bench [REPS=5] [MAX_MIB=512]
+#                       lock cost beside the kernel's gup_test, in the lean
+#                       guest: table, CSV, JSON, plots in build/bench/
 #   make soak SEEDS="1 2 3" MINUTES=10 [GUEST=debug] [OPS=n]
 #                       the stress program for each seed, MINUTES each or
 #                       exactly OPS operations (a replay)
@@ -45,7 +48,10 @@ demo:
 shell:
 	@bash scripts/run-guest.sh $(GUEST) shell
 
+bench:
+	@REPS="$(REPS)" MAX_MIB="$(MAX_MIB)" bash scripts/bench.sh
+
 soak:
 	@GUEST=$(GUEST) SEEDS="$(SEEDS)" MINUTES="$(MINUTES)" OPS="$(OPS)" bash scripts/soak.sh
 
-.PHONY: all modules modules_install clean check manifest demo shell soak
+.PHONY: all modules modules_install clean check manifest demo shell bench soak

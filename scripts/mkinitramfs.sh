@@ -29,11 +29,14 @@ cp "$moddir/mdlock.ko" "$root/lib/mdlock/"
 [ -f "$moddir/kunit/canary/mdlock_canary.ko" ] && cp "$moddir/kunit/canary/mdlock_canary.ko" "$root/lib/mdlock/"
 # Loaded only by the selftest mdlock_client_test, not by /init
 cp "$moddir/tests/testmod/mdlock_testmod.ko" "$root/lib/mdlock/"
-cp "$tooldir/mdlockctl" "$tooldir/mdlock_stress" "$root/bin/"
+# Loaded only by the bench plan
+cp "$moddir/tests/bench/mdlock_bench.ko" "$root/lib/mdlock/"
+cp "$tooldir/mdlockctl" "$tooldir/mdlock_stress" "$tooldir/mdlock_bench" "$root/bin/"
 cp "$tooldir"/selftests/* "$root/lib/mdlock/selftests/"
 # Symbols stay (the kernel's backtraces name module functions).
 strip --strip-debug "$root"/lib/mdlock/*.ko
-strip --strip-debug "$root"/bin/mdlockctl "$root"/bin/mdlock_stress "$root"/lib/mdlock/selftests/*
+strip --strip-debug "$root"/bin/mdlockctl "$root"/bin/mdlock_stress "$root"/bin/mdlock_bench \
+	"$root"/lib/mdlock/selftests/*
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$root/etc-passwd"
 mkdir -p "$root/etc"
 mv "$root/etc-passwd" "$root/etc/passwd"

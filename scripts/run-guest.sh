@@ -3,10 +3,10 @@
 #
 # run-guest.sh NAME PLAN [LOG]: build mdlock for guest kernel NAME (debug,
 # lean, stock-6.1, stock-6.12, rt), make its initramfs and boot it under
-# QEMU (TCG, no network, no reboot) with mdlock_plan=PLAN (check, demo or
-# shell) and mdlock_guest=NAME.  The debug and lean guests, whose kernels
-# have virtio-blk and ext4 built in, also get a fresh 64 MiB ext4 disk
-# (build/NAME/ext4.img) that /init mounts on /mnt/ext4.
+# QEMU (TCG, no network, no reboot) with mdlock_plan=PLAN (check, demo,
+# shell, soak, canary or bench) and mdlock_guest=NAME.  The debug and lean
+# guests, whose kernels have virtio-blk and ext4 built in, also get a fresh
+# 64 MiB ext4 disk (build/NAME/ext4.img) that /init mounts on /mnt/ext4.
 # The console goes to LOG (default build/NAME/PLAN.log) and, for demo and
 # shell, to the terminal.  Fails on a timeout, a panic or a plan that did
 # not finish cleanly; the log is kept either way.
@@ -36,6 +36,8 @@ lean) mem=1536 timeout=${MDLOCK_GUEST_TIMEOUT:-600} disk=1 ;;
 rtdebug) mem=2048 timeout=${MDLOCK_GUEST_TIMEOUT:-900} disk=1 ;;
 *) mem=1536 timeout=${MDLOCK_GUEST_TIMEOUT:-600} disk= ;;
 esac
+# make bench: two 512 MiB buffers, each locked whole beside the other.
+[ "$plan" = bench ] && mem=3072 timeout=${MDLOCK_GUEST_TIMEOUT:-3600}
 # Under TCG a debug kernel's khugepaged can hold an RCU read section for
 # 20-odd seconds of guest time (seen once, copying a huge page under KASAN):
 # the RCU stall report waits 120 s, not 21, so only a real stall fails.

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""bench-report.py LOG OUTDIR: make bench's numbers from the guest console.
+
+Reads the MDLOCK-BENCH lines tools/mdlock_bench.c printed, writes
+OUTDIR/bench.csv (every measurement), OUTDIR/bench.json (per row and
+method: median, 25th and 75th percentile of (lock + unlock) time per 4 KiB
+page, and the ratio of each method's median to gup_test's), gnuplot data
+and script (OUTDIR/plot.gp), and prints the table and each goal of the
+performance issue with PASS or MISS.  Exits 1 if the log has no
+measurements.
+"""
+import json
+import os
+import statistics
+import sys
+
+PAGE = 4096
+COLS = ["kind", "access", "mode", "size", "method", "rep", "lock_ns", "unlock_ns", "bytes"]
+
+
+def quantile(values, q):
+    values = sorted(values)
+    pos = (len(values) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (pos - lo)
+
+
+def human(size):
+    if size >= 1 << 20:
+        return "%d MiB" % (size >> 20)
+    return "%d KiB" % (size >> 10)
+
+
+def main():
+    log, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    rows = []
+    with open(log, errors="replace") as f:
+        for line in f:
+            line = line.strip().replace("\r", "")
+            if not line.startswith("MDLOCK-BENCH,"):
+                continue
+            v = line.split(",")[1:]
+            if len(v) != len(COLS):
+                continue
+            r = dict(zip(COLS, v))
+            for k in ("size", "rep", "lock_ns", "unlock_ns", "bytes"):
+                r[k] = int(r[k])
+            rows.append(r)
+    if not rows:
+        print("bench-report: no MDLOCK-BENCH lines in %s" % log, file=sys.stderr)
+        return 1
+    with open(os.path.join(out, "bench.csv"), "w") as f:
+        f.write(",".join(COLS) + "\n")
+        for r in rows:
+            f.write(",".join(str(r[k]) for k in COLS) + "\n")
+
+    groups = {}
+    for r in rows:
+        key = (r["kind"], r["access"], r["mode"], r["size"])
+        per_page = (r["lock_ns"] + r["unlock_ns"]) / (r["bytes"] / PAGE)
+        groups.setdefault(key, {}).setdefault(r["method"], []).append(per_page)
+
+    table = []
+    for key in sorted(groups, key=lambda k: (k[0], k[1], k[2], k[3])):
+        kind, access, mode, size = key
+        methods = groups[key]
+        entry = {"kind": kind, "access": access, "mode": mode, "size": size, "methods": {}}
+        base = statistics.median(methods["gup_test"]) if "gup_test" in methods else None
+        if "gup_test_rt" in methods:
+            base = statistics.median(methods["gup_test_rt"])
+        for m, vals in methods.items():
+            med = statistics.median(vals)
+            entry["methods"][m] = {
+                "ns_per_page": med,
+                "p25": quantile(vals, 0.25),
+                "p75": quantile(vals, 0.75),
+                "n": len(vals),
+                "ratio": med / base if base else None,
+            }
+        table.append(entry)
+    with open(os.path.join(out, "bench.json"), "w") as f:
+        json.dump(table, f, indent=1)
+
+    order = ["gup_test", "raw", "kapi", "kapi_alloc", "dev", "lt_slow", "gup_test_rt", "dev_rt"]
+    print("%-4s %-2s %-6s %8s  %s" % ("page", "rw", "mode", "size",
+                                     "  ".join("%-22s" % m for m in order if m)))
+    for e in table:
+        cells = []
+        for m in order:
+            if m in e["methods"]:
+                d = e["methods"][m]
+                ratio = " %.2fx" % d["ratio"] if d["ratio"] and m not in ("gup_test", "gup_test_rt") else ""
+                cells.append("%-22s" % ("%.0f ns/pg%s" % (d["ns_per_page"], ratio)))
+            else:
+                cells.append("%-22s" % "-")
+        print("%-4s %-2s %-6s %8s  %s" % (e["kind"], e["access"], e["mode"], human(e["size"]),
+                                         "  ".join(cells)))
+
+    # The goals of the performance issue, row by row.
+    goals = []
+    for e in table:
+        ms = e["methods"]
+        big = e["size"] >= 2 << 20
+        if e["mode"] != "get" and "kapi" in ms and ms["kapi"]["ratio"]:
+            if e["kind"] == "4k" and big:
+                goals.append(("kernel API <= 1.10x gup_test", e, "kapi", 1.10))
+            elif e["kind"] == "thp":
+                goals.append(("kernel API <= 1.25x gup_test (THP)", e, "kapi", 1.25))
+            elif e["size"] == PAGE:
+                goals.append(("one-page MDL <= 1.5x gup_test", e, "kapi", 1.5))
+        if "dev" in ms and ms["dev"]["ratio"]:
+            if e["kind"] == "4k" and big:
+                goals.append(("/dev/mdlock <= 1.25x gup_test", e, "dev", 1.25))
+            elif e["kind"] == "thp":
+                goals.append(("/dev/mdlock <= 1.4x gup_test (THP)", e, "dev", 1.4))
+        if "dev_rt" in ms:
+            goals.append(("one-page ioctl round trip <= 2x gup_test", e, "dev_rt", 2.0))
+    met = 0
+    print()
+    for name, e, m, limit in goals:
+        r = e["methods"][m]["ratio"]
+        ok = r <= limit
+        met += ok
+        print("%s  %-42s %-4s %-2s %-6s %8s  %.2fx" % ("PASS" if ok else "MISS", name, e["kind"],
+                                                    e["access"], e["mode"], human(e["size"]), r))
+    print("\n%d of %d goals met" % (met, len(goals)))
+
+    # gnuplot: ns per page against size, per method, for each page kind
+    # (write, short-term pin; long-term for dev).
+    for kind in ("4k", "thp"):
+        for m in ("gup_test", "raw", "kapi", "kapi_alloc", "dev"):
+            mode = "pin_lt" if m == "dev" else "pin"
+            with open(os.path.join(out, "%s-%s.dat" % (kind, m)), "w") as f:
+                for e in table:
+                    if (e["kind"], e["access"], e["mode"]) == (kind, "w", mode) and m in e["methods"]:
+                        d = e["methods"][m]
+                        f.write("%d %f %f %f\n" % (e["size"], d["ns_per_page"], d["p25"], d["p75"]))
+    with open(os.path.join(out, "plot.gp"), "w") as f:
+        f.write("set terminal pngcairo size 900,600 noenhanced\nset logscale xy\nset key top right\n"
+                "set xlabel 'MDL size (bytes)'\nset ylabel 'lock + unlock, ns per 4 KiB page'\n")
+        for kind, title in (("4k", "4 KiB pages"), ("thp", "THP")):
+            f.write("set output '%s/%s.png'\nset title 'write lock, %s (median, 25-75%%)'\n"
+                    % (out, kind, title))
+            plots = ["'%s/%s-%s.dat' using 1:2:3:4 with yerrorlines title '%s'" % (out, kind, m, m)
+                     for m in ("gup_test", "raw", "kapi", "kapi_alloc", "dev")
+                     if os.path.getsize(os.path.join(out, "%s-%s.dat" % (kind, m)))]
+            f.write("plot " + ", ".join(plots) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mdlock_bench.c: mdlock_bench.ko, the kernel-API side of `make bench`
+ * (scripts/bench.sh drives it with tools/mdlock_bench.c).  A client
+ * module of mdlock, as a driver would be: it locks the caller's buffer MDL
+ * by MDL through mdlock_probe_and_lock() and unlocks it, timing each half
+ * the way the kernel's gup_test times pin_user_pages_fast() and
+ * unpin_user_pages() (mm/gup_test.c), so the two compare row by row.
+ *
+ * /sys/kernel/debug/mdlock_bench (root only) takes one ioctl,
+ * MDLOCK_BENCH_IOC_RUN (tests/bench/mdlock_bench.h).  Built for every
+ * guest, loaded only by the bench plan.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/irqflags.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <mdl/mdlock.h>
+
+#include "mdlock_bench.h"
+
+/* Pages per fast-GUP call of the raw loop, as mdlock's lock path. */
+#define BENCH_BATCH	512
+
+static struct dentry *bench_file;
+
+/* Release the frames of one raw "MDL" by runs of contiguous frames. */
+static void raw_release(const unsigned long *pfns, unsigned long n, bool dirty)
+{
+	unsigned long i = 0, run;
+
+	while (i < n) {
+		for (run = 1; i + run < n && pfns[i + run] == pfns[i] + run; run++)
+			;
+		unpin_user_page_range_dirty_lock(pfn_to_page(pfns[i]), run, dirty);
+		i += run;
+	}
+}
+
+/*
+ * The floor: pin each MDL-sized piece of the buffer 512 pages a call,
+ * keep its frame numbers, then release each by runs.
+ */
+static int bench_raw(struct mdlock_bench_run *b)
+{
+	unsigned long per = b->mdl_bytes >> PAGE_SHIFT, total = b->size >> PAGE_SHIFT;
+	unsigned int gup = (b->flags & MDLOCK_BENCH_WRITE ? FOLL_WRITE : 0) |
+			   (b->flags & MDLOCK_BENCH_LONGTERM ? FOLL_LONGTERM : 0);
+	struct page **pages;
+	unsigned long *pfns, done = 0, i, j;
+	u64 t0, t1, t2;
+	long got = 0;
+	int ret = 0;
+
+	if (b->flags & (MDLOCK_BENCH_GET | MDLOCK_BENCH_ALLOC | MDLOCK_BENCH_ATOMIC))
+		return -EINVAL;
+	pages = kvmalloc_array(BENCH_BATCH, sizeof(*pages), GFP_KERNEL);
+	pfns = kvmalloc_array(total, sizeof(*pfns), GFP_KERNEL);
+	if (!pages || !pfns) {
+		ret = -ENOMEM;
+		goto out;
+	}
+
+	t0 = ktime_get_ns();
+	while (done < total) {
+		/* never across a piece's end: each piece is one MDL */
+		unsigned long want = min3(total - done, (unsigned long)BENCH_BATCH,
+					  per - done % per);
+
+		got = pin_user_pages_fast(b->addr + (done << PAGE_SHIFT), want, gup, pages);
+		if (got <= 0)
+			break;
+		for (j = 0; j < got; j++)
+			pfns[done + j] = page_to_pfn(pages[j]);
+		done += got;
+	}
+	t1 = ktime_get_ns();
+	for (i = 0; i < done; i += per)
+		raw_release(pfns + i, min(per, done - i), b->flags & MDLOCK_BENCH_WRITE);
+	t2 = ktime_get_ns();
+
+	if (done < total)
+		ret = got < 0 ? got : -EFAULT;
+	b->lock_ns = t1 - t0;
+	b->unlock_ns = t2 - t1;
+	b->locked = done << PAGE_SHIFT;
+out:
+	kvfree(pfns);
+	kvfree(pages);
+	return ret;
+}
+
+/* Lock the buffer MDL by MDL through mdlock, then unlock every MDL. */
+static int bench_mdl(struct mdlock_bench_run *b)
+{
+	unsigned long n = b->size / b->mdl_bytes, i, locked;
+	bool alloc = b->flags & MDLOCK_BENCH_ALLOC;
+	int op = b->flags & MDLOCK_BENCH_WRITE ? MDL_IO_WRITE_ACCESS : MDL_IO_READ_ACCESS;
+	unsigned int lflags = (b->flags & MDLOCK_BENCH_GET ? MDLOCK_LOCK_GET : MDLOCK_LOCK_PIN) |
+			      (b->flags & MDLOCK_BENCH_LONGTERM ? MDLOCK_LOCK_LONGTERM : 0);
+	unsigned long irq;
+	struct mdl **mdls;
+	u64 t0, t1, t2;
+	int ret = 0;
+
+	mdls = kvcalloc(n, sizeof(*mdls), GFP_KERNEL);
+	if (!mdls)
+		return -ENOMEM;
+	for (i = 0; !alloc && i < n; i++) {
+		mdls[i] = mdlock_alloc((void *)(uintptr_t)(b->addr + i * b->mdl_bytes),
+				       b->mdl_bytes);
+		if (!mdls[i]) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < n; i++) {
+		if (alloc) {
+			mdls[i] = mdlock_alloc((void *)(uintptr_t)(b->addr + i * b->mdl_bytes),
+					       b->mdl_bytes);
+			if (!mdls[i]) {
+				ret = -ENOMEM;
+				break;
+			}
+		}
+		ret = mdlock_status_to_errno(mdlock_probe_and_lock(mdls[i], NULL, MDL_USER_MODE,
+								   op, lflags));
+		if (ret)
+			break;
+	}
+	locked = i;
+	t1 = ktime_get_ns();
+	for (i = 0; i < locked; i++) {
+		if (b->flags & MDLOCK_BENCH_ATOMIC) {
+			local_irq_save(irq);
+			mdlock_unlock(mdls[i]);
+			local_irq_restore(irq);
+		} else {
+			mdlock_unlock(mdls[i]);
+		}
+		if (alloc) {
+			mdlock_free(mdls[i]);
+			mdls[i] = NULL;
+		}
+	}
+	t2 = ktime_get_ns();
+	if (b->flags & MDLOCK_BENCH_ATOMIC) {
+		mdlock_flush_deferred();
+		b->drain_ns = ktime_get_ns() - t2;
+	}
+	b->lock_ns = t1 - t0;
+	b->unlock_ns = t2 - t1;
+	b->locked = locked * b->mdl_bytes;
+out:
+	for (i = 0; i < n; i++)
+		mdlock_free(mdls[i]);
+	kvfree(mdls);
+	return ret;
+}
+
+static long bench_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct mdlock_bench_run b;
+	int ret;
+
+	if (cmd != MDLOCK_BENCH_IOC_RUN)
+		return -ENOTTY;
+	if (copy_from_user(&b, (void __user *)arg, sizeof(b)))
+		return -EFAULT;
+	if ((b.flags & ~MDLOCK_BENCH_FLAGS) || !b.mdl_bytes || !b.size ||
+	    !PAGE_ALIGNED(b.addr) || !PAGE_ALIGNED(b.mdl_bytes) ||
+	    b.mdl_bytes > MDLOCK_MAX_BYTES || b.size % b.mdl_bytes ||
+	    b.size > (u64)totalram_pages() << PAGE_SHIFT)
+		return -EINVAL;
+	b.lock_ns = 0;
+	b.unlock_ns = 0;
+	b.drain_ns = 0;
+	b.locked = 0;
+	ret = b.flags & MDLOCK_BENCH_RAW ? bench_raw(&b) : bench_mdl(&b);
+	b.error = ret;
+	if (copy_to_user((void __user *)arg, &b, sizeof(b)))
+		return -EFAULT;
+	return 0;
+}
+
+static const struct file_operations bench_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = bench_ioctl,
+};
+
+static int __init mdlock_bench_init(void)
+{
+	bench_file = debugfs_create_file("mdlock_bench", 0600, NULL, NULL, &bench_fops);
+	return 0;
+}
+
+static void __exit mdlock_bench_exit(void)
+{
+	debugfs_remove(bench_file);
+}
+
+module_init(mdlock_bench_init);
+module_exit(mdlock_bench_exit);
+MODULE_DESCRIPTION("mdlock benchmark client: times locking a buffer through the kernel API");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(MDLOCK);

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mdlock_bench.c: the guest side of `make bench` (scripts/bench.sh).  For
+ * each buffer size, page kind (4 KiB pages, THP), access (read, write)
+ * and mode (a short-term pin, a long-term pin, a page reference), and for
+ * each repetition, it times in one process, on the same buffer:
+ *
+ *   gup_test   the kernel's own benchmark (/sys/kernel/debug/gup_test,
+ *              CONFIG_GUP_TEST): PIN_FAST_BENCHMARK (pin_user_pages_fast,
+ *              with FOLL_LONGTERM for the long-term mode) or
+ *              GUP_FAST_BENCHMARK (get_user_pages_fast), then the unpin;
+ *              as many pages a call as one MDL spans, at most 512 (as
+ *              mdlock's lock path);
+ *   raw        mdlock_bench.ko's floor loop: the same pins, the frame
+ *              numbers stored, the release by runs of frames;
+ *   kapi       mdlock_bench.ko: MmProbeAndLockPages of every MDL of the
+ *              buffer through the kernel API, then MmUnlockPages of each;
+ *   kapi_alloc the same with IoAllocateMdl and IoFreeMdl in the loops;
+ *   dev        /dev/mdlock: MDLOCK_IOC_LOCK of every handle (created
+ *              beforehand), then MDLOCK_IOC_UNLOCK (long-term pins only);
+ *   lt_slow    (long-term mode) gup_test's PIN_LONGTERM_BENCHMARK, the
+ *              slow pin_user_pages() under mmap_lock, for reference.
+ *
+ * A buffer smaller than 64 MiB is repeated to 64 MiB (as many MDLs of the
+ * size), so that gup_test's microsecond clock resolves it.  One line per
+ * measurement, between MDLOCK-BENCH-BEGIN and -END:
+ *
+ *   MDLOCK-BENCH,KIND,ACCESS,MODE,SIZE,METHOD,REP,LOCK_NS,UNLOCK_NS,BYTES
+ *
+ * BYTES is how much each row locked in all; scripts/bench.sh turns the
+ * lines into medians, ratios, CSV, JSON and plots.  Plus the one-page
+ * round trip (mode rt1): 4096 one-page locks and unlocks through
+ * /dev/mdlock, and 4096 one-page gup_test calls, timed from here.
+ *
+ *   mdlock_bench [--reps N] [--max-mib M] [--min-mib B]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/mdlock.h>
+
+#include "../tests/bench/mdlock_bench.h"
+
+/* mm/gup_test.h of Linux 6.12 */
+struct gup_test {
+	uint64_t get_delta_usec;
+	uint64_t put_delta_usec;
+	uint64_t addr;
+	uint64_t size;
+	uint32_t nr_pages_per_call;
+	uint32_t gup_flags;
+	uint32_t test_flags;
+	uint32_t which_pages[8];
+};
+
+#define GUP_FAST_BENCHMARK	_IOWR('g', 1, struct gup_test)
+#define PIN_FAST_BENCHMARK	_IOWR('g', 2, struct gup_test)
+#define PIN_LONGTERM_BENCHMARK	_IOWR('g', 3, struct gup_test)
+/* Linux 6.12's FOLL_* values, which gup_test passes through */
+#define FOLL_WRITE	0x1
+#define FOLL_LONGTERM	0x100
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define PG		4096UL
+#define HUGE		(2UL << 20)
+#define RT_CALLS	4096
+
+/* The modes of the matrix, then the one-page round trip's row. */
+enum mode { M_PIN, M_PIN_LT, M_GET, NMODES, M_RT1 = NMODES };
+static const char *const mode_name[NMODES + 1] = { "pin", "pin_lt", "get", "rt1" };
+
+static int gup_fd = -1, bench_fd = -1, dev_fd = -1;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "mdlock_bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void row(const char *kind, int write, enum mode m, size_t size, const char *method,
+		int rep, uint64_t lock_ns, uint64_t unlock_ns, uint64_t bytes)
+{
+	printf("MDLOCK-BENCH,%s,%s,%s,%zu,%s,%d,%llu,%llu,%llu\n", kind, write ? "w" : "r",
+	       mode_name[m], size, method, rep, (unsigned long long)lock_ns,
+	       (unsigned long long)unlock_ns, (unsigned long long)bytes);
+}
+
+/* A buffer of @len bytes of @thp huge pages or 4 KiB pages, every page written. */
+static char *buffer(size_t len, int thp)
+{
+	char *raw, *p;
+	size_t i;
+
+	raw = mmap(NULL, len + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		die("mmap");
+	p = (char *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
+	if (madvise(p, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) && thp)
+		die("madvise(MADV_HUGEPAGE)");
+	for (i = 0; i < len; i += PG)
+		p[i] = (char)i;
+	return p;
+}
+
+/* The share of [@p, @p + @len) the process's smaps count as AnonHugePages, in %. */
+static unsigned int thp_percent(size_t len)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	char line[256];
+	unsigned long kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (unsigned int)(kb * 1024 / (len / 100));
+}
+
+static int gup_test(unsigned long cmd, char *p, size_t len, size_t per_call_bytes,
+		    unsigned int flags, uint64_t *lock_ns, uint64_t *unlock_ns)
+{
+	struct gup_test g;
+
+	memset(&g, 0, sizeof(g));
+	g.addr = (uintptr_t)p;
+	g.size = len;
+	g.nr_pages_per_call = per_call_bytes / PG > 512 ? 512 : per_call_bytes / PG;
+	g.gup_flags = flags;
+	if (ioctl(gup_fd, cmd, &g))
+		return -errno;
+	if (g.size != len)
+		return -EFAULT;
+	*lock_ns = g.get_delta_usec * 1000;
+	*unlock_ns = g.put_delta_usec * 1000;
+	return 0;
+}
+
+static int kapi(char *p, size_t len, size_t mdl, unsigned int flags, uint64_t *lock_ns,
+		uint64_t *unlock_ns)
+{
+	struct mdlock_bench_run b;
+
+	memset(&b, 0, sizeof(b));
+	b.addr = (uintptr_t)p;
+	b.size = len;
+	b.mdl_bytes = mdl;
+	b.flags = flags;
+	if (ioctl(bench_fd, MDLOCK_BENCH_IOC_RUN, &b))
+		return -errno;
+	if (b.error)
+		return b.error;
+	*lock_ns = b.lock_ns;
+	*unlock_ns = b.unlock_ns;
+	return 0;
+}
+
+/* Lock and unlock @len bytes through /dev/mdlock, @mdl bytes a handle. */
+static int dev(char *p, size_t len, size_t mdl, int write, uint64_t *lock_ns, uint64_t *unlock_ns)
+{
+	size_t n = len / mdl, i;
+	uint32_t *h = calloc(n, sizeof(*h));
+	uint64_t t0, t1, t2;
+	int ret = 0;
+
+	if (!h)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct mdlock_create c = { .addr = (uintptr_t)(p + i * mdl), .length = mdl };
+
+		if (ioctl(dev_fd, MDLOCK_IOC_CREATE, &c))
+			die("MDLOCK_IOC_CREATE");
+		h[i] = c.handle;
+	}
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		struct mdlock_lock l = { .handle = h[i], .access = MDLOCK_ACCESS_READ };
+
+		if (write)
+			l.access = MDLOCK_ACCESS_WRITE;
+
+		if (ioctl(dev_fd, MDLOCK_IOC_LOCK, &l)) {
+			ret = -errno;
+			break;
+		}
+	}
+	t1 = now_ns();
+	for (size_t j = 0; j < i; j++) {
+		struct mdlock_handle u = { .handle = h[j] };
+
+		if (ioctl(dev_fd, MDLOCK_IOC_UNLOCK, &u))
+			die("MDLOCK_IOC_UNLOCK");
+	}
+	t2 = now_ns();
+	for (i = 0; i < n; i++) {
+		struct mdlock_handle f = { .handle = h[i] };
+
+		if (ioctl(dev_fd, MDLOCK_IOC_FREE, &f))
+			die("MDLOCK_IOC_FREE");
+	}
+	free(h);
+	*lock_ns = t1 - t0;
+	*unlock_ns = t2 - t1;
+	return ret;
+}
+
+static void check(int err, const char *what, const char *kind, size_t size)
+{
+	if (err) {
+		errno = -err;
+		fprintf(stderr, "mdlock_bench: %s (%s, %zu bytes): %s\n", what, kind, size,
+			strerror(errno));
+		exit(1);
+	}
+}
+
+static void one_size(char *p, const char *kind, size_t size, size_t min_len, int rep)
+{
+	size_t len = size < min_len ? min_len : size;
+	uint64_t l, u;
+	int w, m;
+
+	for (w = 0; w <= 1; w++) {
+		unsigned int bw = w ? MDLOCK_BENCH_WRITE : 0, fw = w ? FOLL_WRITE : 0;
+
+		for (m = 0; m < NMODES; m++) {
+			unsigned int bf = bw | (m == M_PIN_LT ? MDLOCK_BENCH_LONGTERM : 0) |
+					  (m == M_GET ? MDLOCK_BENCH_GET : 0);
+
+			if (m == M_GET) {
+				check(gup_test(GUP_FAST_BENCHMARK, p, len, size, fw, &l, &u),
+				      "GUP_FAST_BENCHMARK", kind, size);
+			} else {
+				check(gup_test(PIN_FAST_BENCHMARK, p, len, size,
+					       fw | (m == M_PIN_LT ? FOLL_LONGTERM : 0), &l, &u),
+				      "PIN_FAST_BENCHMARK", kind, size);
+			}
+			row(kind, w, m, size, "gup_test", rep, l, u, len);
+			if (m != M_GET) {
+				check(kapi(p, len, size, bf | MDLOCK_BENCH_RAW, &l, &u), "raw",
+				      kind, size);
+				row(kind, w, m, size, "raw", rep, l, u, len);
+			}
+			check(kapi(p, len, size, bf, &l, &u), "kapi", kind, size);
+			row(kind, w, m, size, "kapi", rep, l, u, len);
+			check(kapi(p, len, size, bf | MDLOCK_BENCH_ALLOC, &l, &u), "kapi_alloc",
+			      kind, size);
+			row(kind, w, m, size, "kapi_alloc", rep, l, u, len);
+			if (m == M_PIN_LT) {
+				check(dev(p, len, size, w, &l, &u), "dev", kind, size);
+				row(kind, w, m, size, "dev", rep, l, u, len);
+				check(gup_test(PIN_LONGTERM_BENCHMARK, p, len, size, fw, &l, &u),
+				      "PIN_LONGTERM_BENCHMARK", kind, size);
+				row(kind, w, m, size, "lt_slow", rep, l, u, len);
+			}
+		}
+	}
+}
+
+/* The one-page round trip, timed from user space. */
+static void round_trip(char *p, int rep)
+{
+	struct mdlock_create c = { .addr = (uintptr_t)p, .length = PG };
+	struct mdlock_lock l = { .access = MDLOCK_ACCESS_WRITE };
+	struct mdlock_handle u, f;
+	uint64_t t0, ns;
+	int i;
+
+	if (ioctl(dev_fd, MDLOCK_IOC_CREATE, &c))
+		die("MDLOCK_IOC_CREATE");
+	l.handle = c.handle;
+	u.handle = c.handle;
+	t0 = now_ns();
+	for (i = 0; i < RT_CALLS; i++) {
+		if (ioctl(dev_fd, MDLOCK_IOC_LOCK, &l) || ioctl(dev_fd, MDLOCK_IOC_UNLOCK, &u))
+			die("one-page LOCK/UNLOCK");
+	}
+	ns = now_ns() - t0;
+	row("4k", 1, M_RT1, PG, "dev_rt", rep, ns, 0, (uint64_t)RT_CALLS * PG);
+	f.handle = c.handle;
+	if (ioctl(dev_fd, MDLOCK_IOC_FREE, &f))
+		die("MDLOCK_IOC_FREE");
+
+	t0 = now_ns();
+	for (i = 0; i < RT_CALLS; i++) {
+		uint64_t a, b;
+
+		check(gup_test(PIN_FAST_BENCHMARK, p, PG, PG, FOLL_WRITE | FOLL_LONGTERM, &a, &b),
+		      "PIN_FAST_BENCHMARK", "4k", PG);
+	}
+	ns = now_ns() - t0;
+	row("4k", 1, M_RT1, PG, "gup_test_rt", rep, ns, 0, (uint64_t)RT_CALLS * PG);
+}
+
+int main(int argc, char **argv)
+{
+	static const size_t sizes_kib[] = { 4, 64, 1024, 2048, 8192, 65536, 262144, 524288 };
+	static const struct option opts[] = {
+		{ "reps", required_argument, NULL, 'r' },
+		{ "max-mib", required_argument, NULL, 'x' },
+		{ "min-mib", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	size_t max = 512UL << 20, min_len = 64UL << 20;
+	int reps = 5, opt, rep, thp;
+	char *bufs[2];
+	size_t i;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			reps = atoi(optarg);
+			break;
+		case 'x':
+			max = strtoul(optarg, NULL, 0) << 20;
+			break;
+		case 'n':
+			min_len = strtoul(optarg, NULL, 0) << 20;
+			break;
+		default:
+			fprintf(stderr,
+				"usage: mdlock_bench [--reps N] [--max-mib M] [--min-mib B]\n");
+			return 2;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	gup_fd = open("/sys/kernel/debug/gup_test", O_RDWR);
+	if (gup_fd < 0)
+		die("/sys/kernel/debug/gup_test (CONFIG_GUP_TEST)");
+	bench_fd = open("/sys/kernel/debug/mdlock_bench", O_RDWR);
+	if (bench_fd < 0)
+		die("/sys/kernel/debug/mdlock_bench (mdlock_bench.ko)");
+	dev_fd = open("/dev/mdlock", O_RDWR);
+	if (dev_fd < 0)
+		die("/dev/mdlock");
+
+	bufs[0] = buffer(max > min_len ? max : min_len, 0);
+	bufs[1] = buffer(max > min_len ? max : min_len, 1);
+	printf("mdlock_bench: THP buffer %u%% huge pages, %d repetitions, sizes up to %zu MiB\n",
+	       thp_percent(max > min_len ? max : min_len), reps, max >> 20);
+	printf("MDLOCK-BENCH-BEGIN\n");
+	for (rep = 0; rep < reps; rep++) {
+		for (i = 0; i < ARRAY_SIZE(sizes_kib); i++) {
+			size_t size = sizes_kib[i] << 10;
+
+			if (size > max)
+				break;
+			for (thp = 0; thp <= 1; thp++) {
+				/* a THP row starts at 2 MiB: below, it is 4 KiB pages' */
+				if (thp && size < HUGE)
+					continue;
+				one_size(bufs[thp], thp ? "thp" : "4k", size, min_len, rep);
+			}
+		}
+		round_trip(bufs[0], rep);
+	}
+	printf("MDLOCK-BENCH-END\n");
+	return 0;
+}
