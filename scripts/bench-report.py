@@ -71,6 +71,12 @@ def main():
         base = statistics.median(methods["gup_test"]) if "gup_test" in methods else None
         if "gup_test_rt" in methods:
             base = statistics.median(methods["gup_test_rt"])
+        if mode == "threads":
+            # each method's ratio: two threads' time against one thread's
+            for m in list(methods):
+                if m.endswith("_2t") and m[:-3] + "_1t" in methods:
+                    entry.setdefault("vs_1t", {})[m] = (statistics.median(methods[m]) /
+                                                       statistics.median(methods[m[:-3] + "_1t"]))
         for m, vals in methods.items():
             med = statistics.median(vals)
             entry["methods"][m] = {
@@ -81,10 +87,23 @@ def main():
                 "ratio": med / base if base else None,
             }
         table.append(entry)
-    with open(os.path.join(out, "bench.json"), "w") as f:
-        json.dump(table, f, indent=1)
 
-    order = ["gup_test", "raw", "kapi", "kapi_alloc", "dev", "lt_slow", "gup_test_rt", "dev_rt"]
+    # The queries: time per page asked with the whole buffers locked
+    # against with 1 MiB locked.
+    query = {}
+    for e in table:
+        if e["mode"] == "query":
+            for m, d in e["methods"].items():
+                query.setdefault(m, {})[e["size"]] = d["ns_per_page"]
+    for m, by in query.items():
+        if len(by) == 2:
+            small, big = sorted(by)
+            for e in table:
+                if e["mode"] == "query" and e["size"] == big:
+                    e.setdefault("vs_1mib", {})[m] = by[big] / by[small]
+
+    order = ["gup_test", "raw", "kapi", "kapi_alloc", "dev", "lt_slow", "gup_test_rt", "dev_rt",
+             "kapi_1t", "kapi_2t", "dev_1t", "dev_2t", "range_counts", "pages"]
     print("%-4s %-2s %-6s %8s  %s" % ("page", "rw", "mode", "size",
                                      "  ".join("%-22s" % m for m in order if m)))
     for e in table:
@@ -118,6 +137,12 @@ def main():
                 goals.append(("/dev/mdlock <= 1.4x gup_test (THP)", e, "dev", 1.4))
         if "dev_rt" in ms:
             goals.append(("one-page ioctl round trip <= 2x gup_test", e, "dev_rt", 2.0))
+        for m, r in e.get("vs_1t", {}).items():
+            ms[m]["ratio"] = r
+            goals.append(("2 threads each >= 90%% of 1 thread (%s)" % m, e, m, 1 / 0.9))
+        for m, r in e.get("vs_1mib", {}).items():
+            ms[m]["ratio"] = r
+            goals.append(("query flat as the total locked grows (%s)" % m, e, m, 1.2))
     met = 0
     print()
     for name, e, m, limit in goals:
@@ -127,6 +152,8 @@ def main():
         print("%s  %-42s %-4s %-2s %-6s %8s  %.2fx" % ("PASS" if ok else "MISS", name, e["kind"],
                                                     e["access"], e["mode"], human(e["size"]), r))
     print("\n%d of %d goals met" % (met, len(goals)))
+    with open(os.path.join(out, "bench.json"), "w") as f:
+        json.dump(table, f, indent=1)
 
     # gnuplot: ns per page against size, per method, for each page kind
     # (write, short-term pin; long-term for dev).

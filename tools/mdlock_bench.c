@@ -28,9 +28,19 @@
  *   MDLOCK-BENCH,KIND,ACCESS,MODE,SIZE,METHOD,REP,LOCK_NS,UNLOCK_NS,BYTES
  *
  * BYTES is how much each row locked in all; scripts/bench.sh turns the
- * lines into medians, ratios, CSV, JSON and plots.  Plus the one-page
- * round trip (mode rt1): 4096 one-page locks and unlocks through
- * /dev/mdlock, and 4096 one-page gup_test calls, timed from here.
+ * lines into medians, ratios, CSV, JSON and plots.  Plus rows of their
+ * own:
+ *
+ *   rt1        the one-page round trip: 4096 one-page locks and unlocks
+ *              through /dev/mdlock (dev_rt), and 4096 one-page gup_test
+ *              calls (gup_test_rt), timed from here;
+ *   threads    64 MiB in MDLs of 2 MiB locked and unlocked by one thread
+ *              (kapi_1t, dev_1t), then by two at once on disjoint 64 MiB
+ *              (kapi_2t, dev_2t: one line per thread; /dev/mdlock with a
+ *              file each);
+ *   query      1024 RANGE_COUNTS and 1024 PAGES calls of the 256 pages of
+ *              a locked 1 MiB, with nothing else locked (SIZE 1 MiB) and
+ *              with both whole buffers locked too (SIZE their total).
  *
  *   mdlock_bench [--reps N] [--max-mib M] [--min-mib B]
  */
@@ -38,6 +48,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,9 +86,10 @@ struct gup_test {
 #define HUGE		(2UL << 20)
 #define RT_CALLS	4096
 
-/* The modes of the matrix, then the one-page round trip's row. */
-enum mode { M_PIN, M_PIN_LT, M_GET, NMODES, M_RT1 = NMODES };
-static const char *const mode_name[NMODES + 1] = { "pin", "pin_lt", "get", "rt1" };
+/* The modes of the matrix, then the rows of their own. */
+enum mode { M_PIN, M_PIN_LT, M_GET, NMODES, M_RT1 = NMODES, M_THREADS, M_QUERY };
+static const char *const mode_name[NMODES + 3] = { "pin", "pin_lt", "get", "rt1", "threads",
+						  "query" };
 
 static int gup_fd = -1, bench_fd = -1, dev_fd = -1;
 
@@ -174,8 +186,9 @@ static int kapi(char *p, size_t len, size_t mdl, unsigned int flags, uint64_t *l
 	return 0;
 }
 
-/* Lock and unlock @len bytes through /dev/mdlock, @mdl bytes a handle. */
-static int dev(char *p, size_t len, size_t mdl, int write, uint64_t *lock_ns, uint64_t *unlock_ns)
+/* Lock and unlock @len bytes through /dev/mdlock (@fd), @mdl bytes a handle. */
+static int dev_rw(int fd, char *p, size_t len, size_t mdl, int write, uint64_t *lock_ns,
+		  uint64_t *unlock_ns)
 {
 	size_t n = len / mdl, i;
 	uint32_t *h = calloc(n, sizeof(*h));
@@ -187,7 +200,7 @@ static int dev(char *p, size_t len, size_t mdl, int write, uint64_t *lock_ns, ui
 	for (i = 0; i < n; i++) {
 		struct mdlock_create c = { .addr = (uintptr_t)(p + i * mdl), .length = mdl };
 
-		if (ioctl(dev_fd, MDLOCK_IOC_CREATE, &c))
+		if (ioctl(fd, MDLOCK_IOC_CREATE, &c))
 			die("MDLOCK_IOC_CREATE");
 		h[i] = c.handle;
 	}
@@ -198,7 +211,7 @@ static int dev(char *p, size_t len, size_t mdl, int write, uint64_t *lock_ns, ui
 		if (write)
 			l.access = MDLOCK_ACCESS_WRITE;
 
-		if (ioctl(dev_fd, MDLOCK_IOC_LOCK, &l)) {
+		if (ioctl(fd, MDLOCK_IOC_LOCK, &l)) {
 			ret = -errno;
 			break;
 		}
@@ -207,20 +220,31 @@ static int dev(char *p, size_t len, size_t mdl, int write, uint64_t *lock_ns, ui
 	for (size_t j = 0; j < i; j++) {
 		struct mdlock_handle u = { .handle = h[j] };
 
-		if (ioctl(dev_fd, MDLOCK_IOC_UNLOCK, &u))
+		if (ioctl(fd, MDLOCK_IOC_UNLOCK, &u))
 			die("MDLOCK_IOC_UNLOCK");
 	}
 	t2 = now_ns();
 	for (i = 0; i < n; i++) {
 		struct mdlock_handle f = { .handle = h[i] };
 
-		if (ioctl(dev_fd, MDLOCK_IOC_FREE, &f))
+		if (ioctl(fd, MDLOCK_IOC_FREE, &f))
 			die("MDLOCK_IOC_FREE");
 	}
 	free(h);
 	*lock_ns = t1 - t0;
 	*unlock_ns = t2 - t1;
 	return ret;
+}
+
+static int dev(char *p, size_t len, size_t mdl, int write, uint64_t *lock_ns, uint64_t *unlock_ns)
+{
+	return dev_rw(dev_fd, p, len, mdl, write, lock_ns, unlock_ns);
+}
+
+static int dev_on(int fd, char *p, size_t len, size_t mdl, uint64_t *lock_ns,
+		  uint64_t *unlock_ns)
+{
+	return dev_rw(fd, p, len, mdl, 1, lock_ns, unlock_ns);
 }
 
 static void check(int err, const char *what, const char *kind, size_t size)
@@ -274,6 +298,157 @@ static void one_size(char *p, const char *kind, size_t size, size_t min_len, int
 			}
 		}
 	}
+}
+
+/*
+ * Two threads on disjoint halves of a buffer, each locking and unlocking
+ * its half as one thread alone would: through the kernel API (the bench
+ * module) or /dev/mdlock (a file each).  Each thread's time is a row.
+ */
+struct pair {
+	pthread_barrier_t *go;
+	char *p;
+	size_t len, mdl;
+	int dev_fd;		/* -1: the kernel API */
+	uint64_t lock_ns, unlock_ns;
+	int err;
+};
+
+static int dev_on(int fd, char *p, size_t len, size_t mdl, uint64_t *lock_ns,
+		  uint64_t *unlock_ns);
+
+static void *pair_fn(void *arg)
+{
+	struct pair *t = arg;
+
+	pthread_barrier_wait(t->go);
+	if (t->dev_fd < 0)
+		t->err = kapi(t->p, t->len, t->mdl, MDLOCK_BENCH_WRITE, &t->lock_ns, &t->unlock_ns);
+	else
+		t->err = dev_on(t->dev_fd, t->p, t->len, t->mdl, &t->lock_ns, &t->unlock_ns);
+	return NULL;
+}
+
+static void threads(char *p, const char *kind, size_t half, size_t mdl, int rep)
+{
+	static const char *const name[2][2] = { { "kapi_1t", "kapi_2t" }, { "dev_1t", "dev_2t" } };
+	pthread_barrier_t go;
+	struct pair t[2];
+	pthread_t th[2];
+	int dev, pass, n, i;
+
+	for (dev = 0; dev <= 1; dev++) {
+		/* pass 0 warms up (two threads, not reported): the lock table's leaves */
+		for (pass = 0; pass <= 2; pass++) {
+			n = pass ? pass : 2;
+			pthread_barrier_init(&go, NULL, n);
+			for (i = 0; i < n; i++) {
+				memset(&t[i], 0, sizeof(t[i]));
+				t[i].go = &go;
+				t[i].p = p + i * half;
+				t[i].len = half;
+				t[i].mdl = mdl;
+				t[i].dev_fd = dev ? open("/dev/mdlock", O_RDWR) : -1;
+				if (dev && t[i].dev_fd < 0)
+					die("/dev/mdlock");
+				if (pthread_create(&th[i], NULL, pair_fn, &t[i]))
+					die("pthread_create");
+			}
+			for (i = 0; i < n; i++) {
+				pthread_join(th[i], NULL);
+				check(t[i].err, name[dev][n - 1], kind, mdl);
+				if (pass)
+					row(kind, 1, M_THREADS, mdl, name[dev][n - 1], rep,
+					    t[i].lock_ns, t[i].unlock_ns, half);
+				if (dev)
+					close(t[i].dev_fd);
+			}
+			pthread_barrier_destroy(&go);
+		}
+	}
+}
+
+/* Create and lock an MDL of @len bytes at @p through /dev/mdlock. */
+static uint32_t dev_locked(char *p, size_t len)
+{
+	struct mdlock_create c = { .addr = (uintptr_t)p, .length = len };
+	struct mdlock_lock l = { .access = MDLOCK_ACCESS_WRITE };
+
+	if (ioctl(dev_fd, MDLOCK_IOC_CREATE, &c))
+		die("MDLOCK_IOC_CREATE");
+	l.handle = c.handle;
+	if (ioctl(dev_fd, MDLOCK_IOC_LOCK, &l))
+		die("MDLOCK_IOC_LOCK");
+	return c.handle;
+}
+
+static void dev_release(uint32_t handle)
+{
+	struct mdlock_handle u = { .handle = handle };
+
+	if (ioctl(dev_fd, MDLOCK_IOC_UNLOCK, &u) || ioctl(dev_fd, MDLOCK_IOC_FREE, &u))
+		die("MDLOCK_IOC_UNLOCK");
+}
+
+/* Every page of a query of the locked 1 MiB has lock count 1. */
+static void query_check(const char *what, const uint32_t *counts, int call)
+{
+	int k;
+
+	for (k = 0; k < 256; k++) {
+		if (counts[k] != 1) {
+			fprintf(stderr, "mdlock_bench: %s call %d: page %d: lock count %u\n",
+				what, call, k, counts[k]);
+			exit(1);
+		}
+	}
+}
+
+/*
+ * The lock-count queries: RANGE_COUNTS and PAGES of a locked 1 MiB (the
+ * start of @q), with nothing else locked and with the rest of @q and all
+ * of @o locked elsewhere (@len bytes each).
+ */
+static void queries(char *q, char *o, size_t len, int rep)
+{
+	static uint32_t counts[256];
+	uint32_t h = dev_locked(q, 1 << 20), h1 = 0, h2 = 0;
+	uint64_t t0, n;
+	int with, i;
+
+	for (with = 0; with <= 1; with++) {
+		if (with) {
+			h1 = dev_locked(q + (1 << 20), len - (1 << 20));
+			h2 = dev_locked(o, len);
+		}
+		t0 = now_ns();
+		for (i = 0; i < 1024; i++) {
+			struct mdlock_range r = { .addr = (uintptr_t)q, .pages = 256,
+						  .lock_counts = (uintptr_t)counts };
+
+			if (ioctl(dev_fd, MDLOCK_IOC_RANGE_COUNTS, &r))
+				die("MDLOCK_IOC_RANGE_COUNTS");
+			query_check("RANGE_COUNTS", counts, i);
+		}
+		n = now_ns() - t0;
+		row("4k", 1, M_QUERY, with ? 2 * len : 1 << 20, "range_counts", rep, n, 0,
+		    (uint64_t)1024 * 256 * PG);
+		t0 = now_ns();
+		for (i = 0; i < 1024; i++) {
+			struct mdlock_pages pg = { .handle = h, .count = 256,
+						   .lock_counts = (uintptr_t)counts };
+
+			if (ioctl(dev_fd, MDLOCK_IOC_PAGES, &pg))
+				die("MDLOCK_IOC_PAGES");
+			query_check("PAGES", counts, i);
+		}
+		n = now_ns() - t0;
+		row("4k", 1, M_QUERY, with ? 2 * len : 1 << 20, "pages", rep, n, 0,
+		    (uint64_t)1024 * 256 * PG);
+	}
+	dev_release(h2);
+	dev_release(h1);
+	dev_release(h);
 }
 
 /* The one-page round trip, timed from user space. */
@@ -372,6 +547,13 @@ int main(int argc, char **argv)
 			}
 		}
 		round_trip(bufs[0], rep);
+		/* two threads on 2 x 64 MiB, MDLs of 2 MiB */
+		if (max >= (128UL << 20)) {
+			threads(bufs[0], "4k", 64UL << 20, HUGE, rep);
+			threads(bufs[1], "thp", 64UL << 20, HUGE, rep);
+		}
+		/* queries of 1 MiB, then with the rest of both buffers locked */
+		queries(bufs[0], bufs[1], max > min_len ? max : min_len, rep);
 	}
 	printf("MDLOCK-BENCH-END\n");
 	return 0;
