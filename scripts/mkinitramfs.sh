@@ -25,7 +25,7 @@ install -m 0755 "$MDLOCK_TOP/scripts/guest-init" "$root/init"
 install -m 0755 "$MDLOCK_TOP/scripts/guest-demo.sh" "$root/lib/mdlock/demo.sh"
 cp "$moddir/mdlock.ko" "$root/lib/mdlock/"
 [ -f "$moddir/kunit/mdlock_kunit.ko" ] && cp "$moddir/kunit/mdlock_kunit.ko" "$root/lib/mdlock/"
-# The detector canary (debug guest only), loaded only by the canary plan.
+# The detector canary (debug guest only), loaded by /init after the tests.
 [ -f "$moddir/kunit/canary/mdlock_canary.ko" ] && cp "$moddir/kunit/canary/mdlock_canary.ko" "$root/lib/mdlock/"
 # Loaded only by the selftest mdlock_client_test, not by /init
 cp "$moddir/tests/testmod/mdlock_testmod.ko" "$root/lib/mdlock/"
