@@ -236,17 +236,6 @@ static int dev_rw(int fd, char *p, size_t len, size_t mdl, int write, uint64_t *
 	return ret;
 }
 
-static int dev(char *p, size_t len, size_t mdl, int write, uint64_t *lock_ns, uint64_t *unlock_ns)
-{
-	return dev_rw(dev_fd, p, len, mdl, write, lock_ns, unlock_ns);
-}
-
-static int dev_on(int fd, char *p, size_t len, size_t mdl, uint64_t *lock_ns,
-		  uint64_t *unlock_ns)
-{
-	return dev_rw(fd, p, len, mdl, 1, lock_ns, unlock_ns);
-}
-
 static void check(int err, const char *what, const char *kind, size_t size)
 {
 	if (err) {
@@ -290,7 +279,7 @@ static void one_size(char *p, const char *kind, size_t size, size_t min_len, int
 			      kind, size);
 			row(kind, w, m, size, "kapi_alloc", rep, l, u, len);
 			if (m == M_PIN_LT) {
-				check(dev(p, len, size, w, &l, &u), "dev", kind, size);
+				check(dev_rw(dev_fd, p, len, size, w, &l, &u), "dev", kind, size);
 				row(kind, w, m, size, "dev", rep, l, u, len);
 				check(gup_test(PIN_LONGTERM_BENCHMARK, p, len, size, fw, &l, &u),
 				      "PIN_LONGTERM_BENCHMARK", kind, size);
@@ -314,9 +303,6 @@ struct pair {
 	int err;
 };
 
-static int dev_on(int fd, char *p, size_t len, size_t mdl, uint64_t *lock_ns,
-		  uint64_t *unlock_ns);
-
 static void *pair_fn(void *arg)
 {
 	struct pair *t = arg;
@@ -325,7 +311,7 @@ static void *pair_fn(void *arg)
 	if (t->dev_fd < 0)
 		t->err = kapi(t->p, t->len, t->mdl, MDLOCK_BENCH_WRITE, &t->lock_ns, &t->unlock_ns);
 	else
-		t->err = dev_on(t->dev_fd, t->p, t->len, t->mdl, &t->lock_ns, &t->unlock_ns);
+		t->err = dev_rw(t->dev_fd, t->p, t->len, t->mdl, 1, &t->lock_ns, &t->unlock_ns);
 	return NULL;
 }
 
@@ -404,6 +390,21 @@ static void query_check(const char *what, const uint32_t *counts, int call)
 	}
 }
 
+/* 1024 calls of the query @cmd (@arg), each answer checked: their time. */
+static uint64_t query_calls(unsigned long cmd, void *arg, const char *what,
+			    const uint32_t *counts)
+{
+	uint64_t t0 = now_ns();
+	int i;
+
+	for (i = 0; i < 1024; i++) {
+		if (ioctl(dev_fd, cmd, arg))
+			die(what);
+		query_check(what, counts, i);
+	}
+	return now_ns() - t0;
+}
+
 /*
  * The lock-count queries: RANGE_COUNTS and PAGES of a locked 1 MiB (the
  * start of @q), with nothing else locked and with the rest of @q and all
@@ -413,36 +414,21 @@ static void queries(char *q, char *o, size_t len, int rep)
 {
 	static uint32_t counts[256];
 	uint32_t h = dev_locked(q, 1 << 20), h1 = 0, h2 = 0;
-	uint64_t t0, n;
-	int with, i;
+	struct mdlock_range r = { .addr = (uintptr_t)q, .pages = 256,
+				  .lock_counts = (uintptr_t)counts };
+	struct mdlock_pages pg = { .handle = h, .count = 256, .lock_counts = (uintptr_t)counts };
+	uint64_t n;
+	int with;
 
 	for (with = 0; with <= 1; with++) {
 		if (with) {
 			h1 = dev_locked(q + (1 << 20), len - (1 << 20));
 			h2 = dev_locked(o, len);
 		}
-		t0 = now_ns();
-		for (i = 0; i < 1024; i++) {
-			struct mdlock_range r = { .addr = (uintptr_t)q, .pages = 256,
-						  .lock_counts = (uintptr_t)counts };
-
-			if (ioctl(dev_fd, MDLOCK_IOC_RANGE_COUNTS, &r))
-				die("MDLOCK_IOC_RANGE_COUNTS");
-			query_check("RANGE_COUNTS", counts, i);
-		}
-		n = now_ns() - t0;
+		n = query_calls(MDLOCK_IOC_RANGE_COUNTS, &r, "RANGE_COUNTS", counts);
 		row("4k", 1, M_QUERY, with ? 2 * len : 1 << 20, "range_counts", rep, n, 0,
 		    (uint64_t)1024 * 256 * PG);
-		t0 = now_ns();
-		for (i = 0; i < 1024; i++) {
-			struct mdlock_pages pg = { .handle = h, .count = 256,
-						   .lock_counts = (uintptr_t)counts };
-
-			if (ioctl(dev_fd, MDLOCK_IOC_PAGES, &pg))
-				die("MDLOCK_IOC_PAGES");
-			query_check("PAGES", counts, i);
-		}
-		n = now_ns() - t0;
+		n = query_calls(MDLOCK_IOC_PAGES, &pg, "PAGES", counts);
 		row("4k", 1, M_QUERY, with ? 2 * len : 1 << 20, "pages", rep, n, 0,
 		    (uint64_t)1024 * 256 * PG);
 	}
