@@ -43,6 +43,15 @@
 #endif
 
 /*
+ * Whether the struct pages of consecutive frames are consecutive in memory
+ * (page + n is frame pfn + n), so that a folio's pages are walked by
+ * pointer: with a virtual memmap (Debian's kernels, the lean guest) or a
+ * flat one.  Classic SPARSEMEM (the debug guests) keeps one memmap per
+ * section, and there each page's frame is looked up on its own.
+ */
+#define MDL_MEMMAP_LINEAR (IS_ENABLED(CONFIG_SPARSEMEM_VMEMMAP) || IS_ENABLED(CONFIG_FLATMEM))
+
+/*
  * /dev/mdlock releases a process's MDLs when its address space ends, told
  * by an mmu_notifier.  Every kernel mdlock supports has it (Debian's
  * select it through KVM; the built guests' base.config too).
