@@ -52,6 +52,7 @@ MDL_SHOW_ATTRIBUTE(processes);
 static int stats_show(struct seq_file *m, void *unused)
 {
 	mdl_show_accounting(m);
+	mdl_counts_stats(m);
 	seq_printf(m, "deferred_releases_pending %ld\n", mdl_deferred_pending());
 	seq_printf(m, "default_backend %s\n", mdl_default_is_get() ? "get" : "pin");
 	mdl_bugcheck_show(m);

@@ -99,6 +99,7 @@ int mdl_counts_add(const unsigned long *pfns, unsigned long n, gfp_t gfp);
 void mdl_counts_sub(const unsigned long *pfns, unsigned long n);
 unsigned int mdl_count_read(unsigned long pfn);
 void mdl_counts_show(struct seq_file *m);
+void mdl_counts_stats(struct seq_file *m);
 void mdl_counts_exit(void);
 
 /* account.c: locked pages per process (one mm) and module-wide */

@@ -41,6 +41,7 @@ struct mdl_leaf {
 
 /* Leaves by pfn >> LEAF_SHIFT; entries are only ever added until unload. */
 static DEFINE_XARRAY_FLAGS(leaves, XA_FLAGS_LOCK_IRQ);
+static atomic_long_t nr_leaves = ATOMIC_LONG_INIT(0);
 
 /*
  * The leaf of counters for frames idx << LEAF_SHIFT..., made if @gfp allows.
@@ -74,52 +75,68 @@ static struct mdl_leaf *leaf_lookup(unsigned long idx, gfp_t gfp)
 		kfree(leaf);
 		return xa_is_err(old) ? NULL : old;
 	}
+	atomic_long_inc(&nr_leaves);
 	return leaf;
 }
 
 /*
- * Whether pfns[i...] starts a whole aligned block in order.  Checking the
- * last entry first makes the common miss cheap.
+ * Add @delta to the counts of the run of frames [@pfn, @pfn + @len): a
+ * naturally aligned 512-frame block that the run covers whole costs one
+ * block counter, every other frame its own.  How a run splits depends only
+ * on @pfn and @len.  With @gfp, leaves are created as needed.
+ * Return: how many frames were counted (fewer only when a leaf could not
+ * be made; the walk then stopped at a leaf's first frame).
  */
-static bool is_block(const unsigned long *pfns, unsigned long i, unsigned long n)
+static unsigned long count_run(struct mdl_leaf **leafp, unsigned long *idxp,
+			       unsigned long pfn, unsigned long len, int delta, gfp_t gfp)
 {
-	unsigned long pfn = pfns[i], j;
+	unsigned long done = 0, off;
 
-	if (pfn & (BLOCK_FRAMES - 1) || n - i < BLOCK_FRAMES ||
-	    pfns[i + BLOCK_FRAMES - 1] != pfn + BLOCK_FRAMES - 1)
-		return false;
-	for (j = 1; j < BLOCK_FRAMES - 1; j++)
-		if (pfns[i + j] != pfn + j)
-			return false;
-	return true;
+	while (done < len) {
+		if (pfn >> LEAF_SHIFT != *idxp) {
+			*leafp = leaf_lookup(pfn >> LEAF_SHIFT, gfp);
+			if (!*leafp) {
+				*idxp = ULONG_MAX;
+				return done;
+			}
+			*idxp = pfn >> LEAF_SHIFT;
+		}
+		off = pfn & (LEAF_FRAMES - 1);
+		if (!(off & (BLOCK_FRAMES - 1)) && len - done >= BLOCK_FRAMES) {
+			atomic_add(delta, &(*leafp)->block[off >> BLOCK_SHIFT]);
+			pfn += BLOCK_FRAMES;
+			done += BLOCK_FRAMES;
+		} else {
+			atomic_add(delta, &(*leafp)->frame[off]);
+			pfn++;
+			done++;
+		}
+	}
+	return done;
 }
 
 /*
- * Walk pfns[0..n) adding @delta, block by block where possible.  With
- * @gfp, leaves are created as needed; a leaf that cannot be made stops the
- * walk.  Return: how many entries were walked.
+ * Walk pfns[0..n) adding @delta, run of consecutive frames by run: a
+ * huge page, or a kernel buffer of contiguous frames, costs one counter
+ * per whole 512-frame block.  The runs are a function of the array alone,
+ * so a removal splits them exactly as the addition did.  Return: how many
+ * entries were walked; fewer than @n only if a leaf could not be made,
+ * and then the walk stopped at a leaf boundary (512-aligned), so the
+ * entries walked split the same way when walked again on their own.
  */
 static unsigned long counts_walk(const unsigned long *pfns, unsigned long n, int delta,
 				 gfp_t gfp)
 {
 	struct mdl_leaf *leaf = NULL;
-	unsigned long idx = ULONG_MAX, i = 0, pfn;
+	unsigned long idx = ULONG_MAX, i = 0, run, done;
 
 	while (i < n) {
-		pfn = pfns[i];
-		if (pfn >> LEAF_SHIFT != idx) {
-			idx = pfn >> LEAF_SHIFT;
-			leaf = leaf_lookup(idx, gfp);
-			if (!leaf)
-				return i;
-		}
-		if (is_block(pfns, i, n)) {
-			atomic_add(delta, &leaf->block[(pfn & (LEAF_FRAMES - 1)) >> BLOCK_SHIFT]);
-			i += BLOCK_FRAMES;
-		} else {
-			atomic_add(delta, &leaf->frame[pfn & (LEAF_FRAMES - 1)]);
-			i++;
-		}
+		for (run = 1; i + run < n && pfns[i + run] == pfns[i] + run; run++)
+			;
+		done = count_run(&leaf, &idx, pfns[i], run, delta, gfp);
+		i += done;
+		if (done < run)
+			return i;
 	}
 	return n;
 }
@@ -139,7 +156,6 @@ int mdl_counts_add(const unsigned long *pfns, unsigned long n, gfp_t gfp)
 
 	if (likely(done == n))
 		return 0;
-	/* A block never straddles the point where the walk stopped. */
 	counts_walk(pfns, done, -1, 0);
 	return -ENOMEM;
 }
@@ -197,6 +213,17 @@ void mdl_counts_show(struct seq_file *m)
 		}
 		cond_resched();
 	}
+}
+
+/* debugfs "stats": the table's size (its xarray's own nodes aside). */
+void mdl_counts_stats(struct seq_file *m)
+{
+	long n = atomic_long_read(&nr_leaves);
+
+	seq_printf(m, "lock_table_leaves %ld\n", n);
+	seq_printf(m, "lock_table_bytes %ld\n",
+		   n * (long)(kmalloc_size_roundup(sizeof(struct mdl_leaf)) +
+			      LEAF_FRAMES * sizeof(atomic_t)));
 }
 
 void mdl_counts_exit(void)

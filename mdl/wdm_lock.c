@@ -11,7 +11,8 @@
  *     object mutex (wdm_dev.c), then a partial's source object's mutex
  *       mmap_lock (read, in GUP; never held across a call out of GUP)
  *         the lock table's xarray lock (pfndb.c, irqsave; only to add a leaf)
- *       owners_lock (account.c, raw, irqsave; a hash lookup, nothing inside)
+ *       owners_lock (account.c, raw, irqsave; adds or removes an address
+ *         space's record, nothing inside; lookups take RCU only)
  *       bugcheck_lock (bugcheck.c, raw, irqsave; copies one record)
  *
  * The core takes no lock across a call out, and none of its locks nests in
@@ -61,14 +62,59 @@ bool mdl_default_is_get(void)
 /* ---- Releasing pages: what probe-and-lock took, unlock gives back */
 
 /*
- * Drop what an MDL holds on pfns[0..n), marking frames dirty if @dirty.
- * Contiguous runs are released together, so a huge page costs one atomic
- * operation per run.  Dirtying takes the folio lock: process context only;
- * see release_pages_atomic() for the rest.
+ * Walk the folios of the run of frames [@pfn, @pfn + @len): dirty each if
+ * @dirty (@may_sleep: under its folio lock, as set_page_dirty_lock() does;
+ * otherwise without, which only anonymous folios allow), and for a hold by
+ * reference (MDLP_GET) drop the run's references on it at once.  One look
+ * at each folio: a huge page costs the same as a small one.
  */
-static void release_pages_of(const PFN_NUMBER *pfns, unsigned long n, u32 hold, bool dirty)
+static void release_run_folios(unsigned long pfn, unsigned long len, u32 hold, bool dirty,
+			       bool may_sleep)
 {
+	struct folio *folio;
+	struct page *page;
+	unsigned long nr;
+
+	while (len) {
+		page = pfn_to_page(pfn);
+		folio = page_folio(page);
+		nr = min_t(unsigned long, len, folio_nr_pages(folio) - folio_page_idx(folio, page));
+		if (dirty && !folio_test_dirty(folio)) {
+			if (may_sleep) {
+				folio_lock(folio);
+				folio_mark_dirty(folio);
+				folio_unlock(folio);
+			} else {
+				folio_mark_dirty(folio);
+			}
+		}
+		if (hold & MDLP_GET)
+			folio_put_refs(folio, nr);
+		pfn += nr;
+		len -= nr;
+	}
+}
+
+/* Frames of runs of one, unpinned together (a few hundred bytes of stack). */
+#define MDL_UNPIN_BATCH	32
+
+/*
+ * Drop what an MDL holds on pfns[0..n), marking frames dirty if @dirty:
+ * run of consecutive frames by run, and within a run folio by folio, so a
+ * huge page costs one step, never one per 4 KiB frame; lone frames (small
+ * folios, the common case of 4 KiB pages) go to unpin_user_pages() in
+ * batches, as GUP's own callers release them.  Dirtying takes the folio
+ * lock if @may_sleep; where the caller cannot sleep, it is only asked for
+ * frames that need no folio lock to be dirtied (anonymous ones: unlock
+ * defers file-backed write locks to process context instead).
+ */
+static void mdl_release_pages(const PFN_NUMBER *pfns, unsigned long n, u32 hold, bool dirty,
+			      bool may_sleep)
+{
+	struct page *batch[MDL_UNPIN_BATCH];
+	bool lock_dirty = dirty && may_sleep;
 	unsigned long i, run;
+	unsigned int nb = 0;
 
 	if (!hold)
 		return;
@@ -82,40 +128,29 @@ static void release_pages_of(const PFN_NUMBER *pfns, unsigned long n, u32 hold, 
 	for (i = 0; i < n; i += run) {
 		for (run = 1; i + run < n && pfns[i + run] == pfns[i] + run; run++)
 			;
-		if (hold & MDLP_PIN) {
-			unpin_user_page_range_dirty_lock(pfn_to_page(pfns[i]), run, dirty);
-		} else {
-			unsigned long j;
-
-			for (j = 0; j < run; j++) {
-				struct page *page = pfn_to_page(pfns[i] + j);
-
-				if (dirty)
-					set_page_dirty_lock(page);
-				put_page(page);
-			}
+		if (!(hold & MDLP_PIN)) {
+			release_run_folios(pfns[i], run, hold, dirty, may_sleep);
+			continue;
+		}
+		if (dirty && !may_sleep)
+			release_run_folios(pfns[i], run, 0, true, false);
+		if (run > 1) {
+			unpin_user_page_range_dirty_lock(pfn_to_page(pfns[i]), run, lock_dirty);
+			continue;
+		}
+		batch[nb++] = pfn_to_page(pfns[i]);
+		if (nb == MDL_UNPIN_BATCH) {
+			unpin_user_pages_dirty_lock(batch, nb, lock_dirty);
+			nb = 0;
 		}
 	}
+	if (nb)
+		unpin_user_pages_dirty_lock(batch, nb, lock_dirty);
 }
 
-/*
- * The same where the caller cannot sleep: only for frames that need no
- * folio lock to be dirtied (anonymous ones); unlock defers file-backed
- * write locks to process context instead.
- */
-static void release_pages_atomic(const PFN_NUMBER *pfns, unsigned long n, u32 hold, bool dirty)
+static void release_pages_of(const PFN_NUMBER *pfns, unsigned long n, u32 hold, bool dirty)
 {
-	unsigned long i;
-
-	if (dirty) {
-		for (i = 0; i < n; i++) {
-			struct folio *folio = page_folio(pfn_to_page(pfns[i]));
-
-			if (!folio_test_dirty(folio))
-				folio_mark_dirty(folio);
-		}
-	}
-	release_pages_of(pfns, n, hold, false);
+	mdl_release_pages(pfns, n, hold, dirty, true);
 }
 
 /**
@@ -430,6 +465,52 @@ static mdl_status_t gup_status(long ret, struct mm_struct *mm, unsigned long add
 }
 
 /*
+ * Turn pages[from..to) into frame numbers in place, a folio at a time: an
+ * anonymous folio (the common case) costs one look at its head page, and
+ * its other pages in the batch, which GUP returned in order, cost a
+ * compare each, with no look at their struct pages (a huge page is 512 of
+ * them).  A page that is not anonymous is looked at on its own: the zero
+ * pages are unshared here (see unshare_zero_page()).
+ * Return: whether some page is not anonymous.
+ */
+static bool pages_to_pfns(struct page **pages, unsigned long from, unsigned long to,
+			  struct mm_struct *mm, unsigned long va, unsigned int gup_flags,
+			  u32 hold, bool remote)
+{
+	PFN_NUMBER *pfns = (PFN_NUMBER *)pages;
+	unsigned long i = from, first, last, pfn;
+	struct folio *folio;
+	struct page *page;
+	bool file = false;
+
+	while (i < to) {
+		page = pages[i];
+		folio = page_folio(page);
+		if (unlikely(!folio_test_anon(folio))) {
+			if (!(gup_flags & FOLL_WRITE) && unlikely(is_zero_like(page)))
+				page = unshare_zero_page(mm, va + i * PAGE_SIZE, gup_flags,
+							 hold, remote, page);
+			if (!folio_test_anon(page_folio(page)))
+				file = true;
+			pfns[i++] = page_to_pfn(page);
+			continue;
+		}
+		pfn = page_to_pfn(page);
+		first = i;
+		pfns[i++] = pfn;
+		if (!MDL_MEMMAP_LINEAR || !folio_test_large(folio))
+			continue;
+		last = min_t(unsigned long, to,
+			     first + folio_nr_pages(folio) - folio_page_idx(folio, page));
+		while (i < last && pages[i] == page + (i - first)) {
+			pfns[i] = pfn + (i - first);
+			i++;
+		}
+	}
+	return file;
+}
+
+/*
  * Pin or get user pages of @mm into the PFN array, MDL_PIN_BATCH at a
  * time.  Each batch is filled with struct page pointers (the same size as
  * a PFN) and turned into frame numbers in place before the next, so
@@ -441,7 +522,7 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
 {
 	PFN_NUMBER *pfns = mdl_pfns(mdl);
 	struct page **pages = (struct page **)pfns;
-	unsigned long va = (unsigned long)mdl->StartVa, done = 0, i;
+	unsigned long va = (unsigned long)mdl->StartVa, done = 0;
 	bool check_vmas = !MDL_GUP_REFUSES_LONGTERM_FILE_WRITE &&
 		(gup_flags & (FOLL_LONGTERM | FOLL_WRITE)) == (FOLL_LONGTERM | FOLL_WRITE);
 	bool file = false;
@@ -468,23 +549,10 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
 			ret = -EOPNOTSUPP;
 		else
 			ret = gup_batch(mm, start, want, gup_flags, hold, remote, pages + done);
-		/*
-		 * One pass turns the batch into frame numbers; an anonymous
-		 * page (the common case) costs one test.  The zero pages are
-		 * unshared here, while mmap_lock is still held if @remote.
-		 */
-		for (i = done; i < done + max(ret, 0L); i++) {
-			struct page *page = pages[i];
-
-			if (!folio_test_anon(page_folio(page))) {
-				if (!(gup_flags & FOLL_WRITE) && unlikely(is_zero_like(page)))
-					page = unshare_zero_page(mm, va + i * PAGE_SIZE, gup_flags,
-								 hold, remote, page);
-				if (!folio_test_anon(page_folio(page)))
-					file = true;
-			}
-			pfns[i] = page_to_pfn(page);
-		}
+		/* The zero pages are unshared while mmap_lock is still held if @remote. */
+		if (ret > 0 && pages_to_pfns(pages, done, done + ret, mm, va, gup_flags, hold,
+					     remote))
+			file = true;
 		if (remote)
 			mmap_read_unlock(mm);
 		if (ret <= 0)
@@ -713,7 +781,7 @@ static void unlock_atomic(struct mdl *mdl, unsigned long n, u32 hold, bool dirty
 	if (!(user && ((dirty && (mdl->Private.flags & MDLP_FILE_PAGES)) ||
 		       !mdl_can_free_pages())) ||
 	    WARN_ON_ONCE(!rel || rel->cap < n)) {
-		release_pages_atomic(pfns, n, hold, dirty);
+		mdl_release_pages(pfns, n, hold, dirty, false);
 		mdl_release_free(rel);
 		return;
 	}
