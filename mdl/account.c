@@ -4,10 +4,13 @@
  * NumberOfLockedPages, one record per mm) and module-wide (against
  * page_lock_limit, Windows' IoPageLockLimit), and how many MDLs.
  *
- * owners_lock is a raw spinlock, taken with interrupts off: MmUnlockPages
- * drops an owner's reference from any context, hard interrupts on
- * PREEMPT_RT included.  It is held only to look up, add or remove a record
- * in the hash, never across anything else.
+ * Nothing here is shared between CPUs on the lock and unlock path: the
+ * counts are per CPU (summed where they are read), an address space's
+ * record is found under RCU and referenced with a percpu_ref, and the
+ * module-wide limit is charged from a per-CPU credit (see
+ * mdl_charge_pages()).  owners_lock, a raw spinlock taken with interrupts
+ * off, is held only to add or remove a record in the hash (an address
+ * space's first lock and its end), never across anything else.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -17,6 +20,9 @@
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/percpu-refcount.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
@@ -29,11 +35,47 @@
 #include "internal.h"
 
 static unsigned long page_lock_limit;
-module_param(page_lock_limit, ulong, 0644);
+static void credits_drain(void);
+
+/* A new limit holds at once: the credits taken under the old one go back. */
+static int page_lock_limit_set(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_ulong(val, kp);
+
+	if (!ret)
+		credits_drain();
+	return ret;
+}
+
+static const struct kernel_param_ops page_lock_limit_ops = {
+	.set = page_lock_limit_set,
+	.get = param_get_ulong,
+};
+module_param_cb(page_lock_limit, &page_lock_limit_ops, &page_lock_limit, 0644);
 MODULE_PARM_DESC(page_lock_limit, "most pages locked at once, module-wide, as IoPageLockLimit (0 at load: half of RAM)");
 
-static atomic_long_t total_locked = ATOMIC_LONG_INIT(0);
-static atomic_long_t locked_mdls = ATOMIC_LONG_INIT(0);
+/*
+ * The module-wide locked-page count is granted - (the sum of credit): see
+ * mdl_charge_pages().  MDLs locked now: the sum of locked_mdls.
+ */
+static atomic_long_t granted = ATOMIC_LONG_INIT(0);
+static DEFINE_PER_CPU(atomic_long_t, credit);
+static DEFINE_PER_CPU(long, locked_mdls);
+
+/* Pages a CPU takes from the limit at a time, and keeps at most twice. */
+#define CREDIT_CHUNK	1024L
+
+/**
+ * struct mdl_owner_counts - an address space's counts on one CPU
+ * @locked: pages locked
+ * @client_pages: of those, pages locked by kernel clients
+ * @client_mdls: MDLs of kernel clients holding them
+ */
+struct mdl_owner_counts {
+	long locked;
+	long client_pages;
+	long client_mdls;
+};
 
 /**
  * struct mdl_owner - locked pages of one process (one mm)
@@ -41,13 +83,14 @@ static atomic_long_t locked_mdls = ATOMIC_LONG_INIT(0);
  *      what kernel clients still hold locked in it (PROCESS_HAS_LOCKED_PAGES)
  * @hnode: entry in the owners hash, by @mm, until the address space ends
  * @free_node: entry in the list of records to release from process context
+ * @rcu: for freeing after lookups under RCU are done
  * @mm: the address space (the notifier holds it with mmgrab())
  * @tgid: its process id, for debugfs and reports
  * @comm: its name, for debugfs and reports
- * @locked: pages it has locked now
- * @client_pages: of those, pages locked by kernel clients (not /dev/mdlock)
- * @client_mdls: MDLs of kernel clients holding them
- * @ref: one for the hash while the address space lives, one per locked MDL
+ * @counts: its counts, per CPU (the sums count): pages locked now, and
+ *          what kernel clients (not /dev/mdlock) hold of them
+ * @ref: the hash's while the address space lives (killed at its end), and
+ *       one per locked MDL
  * @hashed: in the hash (under owners_lock)
  *
  * A record lives from an address space's first lock to its end, so that a
@@ -57,13 +100,12 @@ struct mdl_owner {
 	struct mmu_notifier mn;
 	struct hlist_node hnode;
 	struct llist_node free_node;
+	struct rcu_head rcu;
 	struct mm_struct *mm;
 	pid_t tgid;
 	char comm[TASK_COMM_LEN];
-	atomic_long_t locked;
-	atomic_long_t client_pages;
-	atomic_t client_mdls;
-	refcount_t ref;
+	struct mdl_owner_counts __percpu *counts;
+	struct percpu_ref ref;
 	bool hashed;
 };
 
@@ -73,19 +115,33 @@ static DEFINE_HASHTABLE(owners, 6);
 static LLIST_HEAD(owners_to_free);
 static void owners_free_fn(struct work_struct *work);
 static DECLARE_WORK(owners_free_work, owners_free_fn);
+static void owner_ref_release(struct percpu_ref *ref);
 
+/* The record of @mm, or NULL; under owners_lock or rcu_read_lock(). */
 static struct mdl_owner *owner_find(struct mm_struct *mm)
 {
 	struct mdl_owner *owner;
 
-	lockdep_assert_held(&owners_lock);
-	hash_for_each_possible(owners, owner, hnode, (unsigned long)mm)
+	hash_for_each_possible_rcu(owners, owner, hnode, (unsigned long)mm,
+				   lockdep_is_held(&owners_lock))
 		if (owner->mm == mm)
 			return owner;
 	return NULL;
 }
 
-static void owner_put_ref(struct mdl_owner *owner, bool may_sleep);
+static struct mdl_owner_counts owner_sum(struct mdl_owner *owner)
+{
+	struct mdl_owner_counts sum = {}, *c;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(owner->counts, cpu);
+		sum.locked += READ_ONCE(c->locked);
+		sum.client_pages += READ_ONCE(c->client_pages);
+		sum.client_mdls += READ_ONCE(c->client_mdls);
+	}
+	return sum;
+}
 
 /*
  * The address space ends (exit, exec): its record leaves the hash.  What a
@@ -97,33 +153,47 @@ static void owner_put_ref(struct mdl_owner *owner, bool may_sleep);
 static void owner_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
 	struct mdl_owner *owner = container_of(mn, struct mdl_owner, mn);
+	struct mdl_owner_counts sum;
 	unsigned long flags;
 	bool hashed;
-	long pages;
-	int mdls;
 
 	raw_spin_lock_irqsave(&owners_lock, flags);
 	hashed = owner->hashed;
 	if (hashed) {
-		hash_del(&owner->hnode);
+		hash_del_rcu(&owner->hnode);
 		owner->hashed = false;
 	}
 	raw_spin_unlock_irqrestore(&owners_lock, flags);
 	if (!hashed)
 		return;
-	mdls = atomic_read(&owner->client_mdls);
-	pages = atomic_long_read(&owner->client_pages);
-	if (mdls)
+	sum = owner_sum(owner);
+	if (sum.client_mdls)
 		mdl_bugcheck(BC_PROCESS_HAS_LOCKED_PAGES, BCP_HIDE(2), 0,
-			     (u64)(unsigned long)mm, pages, 0,
-			     "process %d (%s) ended with %ld pages locked by %d MDLs of kernel clients; they stay locked until unlocked",
-			     owner->tgid, owner->comm, pages, mdls);
-	owner_put_ref(owner, true);
+			     (u64)(unsigned long)mm, sum.client_pages, 0,
+			     "process %d (%s) ended with %ld pages locked by %ld MDLs of kernel clients; they stay locked until unlocked",
+			     owner->tgid, owner->comm, sum.client_pages, sum.client_mdls);
+	/* The hash's reference; the last MDL's unlock releases the record. */
+	percpu_ref_kill(&owner->ref);
 }
 
+static void owner_free_rcu(struct rcu_head *rcu)
+{
+	struct mdl_owner *owner = container_of(rcu, struct mdl_owner, rcu);
+
+	free_percpu(owner->counts);
+	kfree(owner);
+}
+
+static void owner_free(struct mdl_owner *owner)
+{
+	percpu_ref_exit(&owner->ref);
+	call_rcu(&owner->rcu, owner_free_rcu);
+}
+
+/* After the notifier's SRCU grace period; lookups under RCU may still see it. */
 static void owner_free_notifier(struct mmu_notifier *mn)
 {
-	kfree(container_of(mn, struct mdl_owner, mn));
+	owner_free(container_of(mn, struct mdl_owner, mn));
 }
 
 static const struct mmu_notifier_ops owner_ops = {
@@ -136,6 +206,10 @@ static const struct mmu_notifier_ops owner_ops = {
  * @mm: the address space whose pages are being locked (its users held)
  * @task: a task of it, for the name and process id debugfs shows
  *
+ * Found under RCU, and referenced per CPU: locks in one address space
+ * from several CPUs share no cache line here.  The caller holds a user of
+ * @mm, so its record cannot be ending.
+ *
  * Context: Process context, not holding @mm's mmap_lock: the record and
  * its notifier are made on the address space's first lock.
  * Return: the record, or NULL without memory.
@@ -145,33 +219,42 @@ struct mdl_owner *mdl_owner_get(struct mm_struct *mm, struct task_struct *task)
 	struct mdl_owner *owner, *new;
 	unsigned long flags;
 
-	raw_spin_lock_irqsave(&owners_lock, flags);
+	rcu_read_lock();
 	owner = owner_find(mm);
-	if (owner)
-		refcount_inc(&owner->ref);
-	raw_spin_unlock_irqrestore(&owners_lock, flags);
+	if (owner && !percpu_ref_tryget_live(&owner->ref))
+		owner = NULL;
+	rcu_read_unlock();
 	if (owner)
 		return owner;
 
 	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
 	if (!new)
 		return NULL;
+	new->counts = alloc_percpu_gfp(struct mdl_owner_counts, GFP_KERNEL_ACCOUNT);
+	if (!new->counts ||
+	    percpu_ref_init(&new->ref, owner_ref_release, 0, GFP_KERNEL_ACCOUNT)) {
+		free_percpu(new->counts);
+		kfree(new);
+		return NULL;
+	}
+	percpu_ref_get(&new->ref);	/* the caller's; init gave the hash's */
 	new->mm = mm;
 	new->tgid = task_tgid_nr(task);
 	get_task_comm(new->comm, task);
-	refcount_set(&new->ref, 2);
 	new->mn.ops = &owner_ops;
 	if (mmu_notifier_register(&new->mn, mm)) {
+		percpu_ref_exit(&new->ref);
+		free_percpu(new->counts);
 		kfree(new);
 		return NULL;
 	}
 
 	raw_spin_lock_irqsave(&owners_lock, flags);
 	owner = owner_find(mm);
-	if (owner) {
-		refcount_inc(&owner->ref);
+	if (owner && percpu_ref_tryget_live(&owner->ref)) {
+		/* Another thread of the process made it first. */
 	} else {
-		hash_add(owners, &new->hnode, (unsigned long)mm);
+		hash_add_rcu(owners, &new->hnode, (unsigned long)mm);
 		new->hashed = true;
 		owner = new;
 		new = NULL;
@@ -180,6 +263,20 @@ struct mdl_owner *mdl_owner_get(struct mm_struct *mm, struct task_struct *task)
 	if (new)
 		mmu_notifier_put(&new->mn);
 	return owner;
+}
+
+/*
+ * The address space has ended and its last MDL is unlocked: unregister the
+ * notifier, which frees the record after an SRCU grace period.  The last
+ * put can come from any context (an unlock in a hard interrupt, an RCU
+ * callback), and mmu_notifier_put() takes a spinlock_t: a work item does it.
+ */
+static void owner_ref_release(struct percpu_ref *ref)
+{
+	struct mdl_owner *owner = container_of(ref, struct mdl_owner, ref);
+
+	llist_add(&owner->free_node, &owners_to_free);
+	schedule_work(&owners_free_work);
 }
 
 static void owners_free_fn(struct work_struct *work)
@@ -191,24 +288,6 @@ static void owners_free_fn(struct work_struct *work)
 		mmu_notifier_put(&owner->mn);
 }
 
-/*
- * The last reference unregisters the notifier, which frees the record
- * after an SRCU grace period; mmu_notifier_put() takes a spinlock_t, so
- * where sleeping may not be allowed (an RT kernel's hard interrupt) a work
- * item does it.
- */
-static void owner_put_ref(struct mdl_owner *owner, bool may_sleep)
-{
-	if (!refcount_dec_and_test(&owner->ref))
-		return;
-	if (may_sleep) {
-		mmu_notifier_put(&owner->mn);
-	} else {
-		llist_add(&owner->free_node, &owners_to_free);
-		schedule_work(&owners_free_work);
-	}
-}
-
 /**
  * mdl_owner_put() - drop a reference mdl_owner_get() took
  * @owner: the record
@@ -217,7 +296,7 @@ static void owner_put_ref(struct mdl_owner *owner, bool may_sleep)
  */
 void mdl_owner_put(struct mdl_owner *owner)
 {
-	owner_put_ref(owner, mdl_surely_can_sleep());
+	percpu_ref_put(&owner->ref);
 }
 
 /**
@@ -229,8 +308,8 @@ void mdl_owner_put(struct mdl_owner *owner)
  */
 void mdl_owner_client(struct mdl_owner *owner, long pages)
 {
-	atomic_long_add(pages, &owner->client_pages);
-	atomic_add(pages > 0 ? 1 : -1, &owner->client_mdls);
+	this_cpu_add(owner->counts->client_pages, pages);
+	this_cpu_add(owner->counts->client_mdls, pages > 0 ? 1 : -1);
 }
 
 /**
@@ -242,7 +321,7 @@ void mdl_owner_client(struct mdl_owner *owner, long pages)
  */
 void mdl_owner_add(struct mdl_owner *owner, long pages)
 {
-	atomic_long_add(pages, &owner->locked);
+	this_cpu_add(owner->counts->locked, pages);
 }
 
 /*
@@ -418,6 +497,38 @@ void mdl_clients_show(struct seq_file *m)
 	raw_spin_unlock_irqrestore(&clients_lock, flags);
 }
 
+/*
+ * The module-wide limit without a shared cache line on the common path.
+ * granted is what the CPUs have taken from page_lock_limit; each CPU's
+ * credit is what it has taken and not yet given to a lock.  A lock takes
+ * from its CPU's credit; when that is short, what it needs plus a chunk
+ * from granted, checked against the limit.  An unlock gives back to its
+ * CPU's credit, which returns what passes two chunks to granted.  Before a
+ * lock is refused every credit goes back to granted, so the refusal is
+ * exact: the pages locked plus the lock's would pass the limit.  The
+ * credits are atomic (a CPU's own line, seldom touched by another), since
+ * a task may move between CPUs mid-call and a drain reads them all.
+ */
+static bool grant(unsigned long n, unsigned long limit)
+{
+	if (atomic_long_add_return(n, &granted) > limit) {
+		atomic_long_sub(n, &granted);
+		return false;
+	}
+	return true;
+}
+
+/* Every CPU's credit back to granted: then granted is the pages locked. */
+static void credits_drain(void)
+{
+	long back = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		back += atomic_long_xchg(per_cpu_ptr(&credit, cpu), 0);
+	atomic_long_sub(back, &granted);
+}
+
 /**
  * mdl_charge_pages() - charge pages to the module-wide limit
  * @n: pages
@@ -427,13 +538,22 @@ void mdl_clients_show(struct seq_file *m)
  */
 bool mdl_charge_pages(unsigned long n)
 {
-	unsigned long limit = READ_ONCE(page_lock_limit);
+	atomic_long_t *c = raw_cpu_ptr(&credit);
+	unsigned long limit;
+	long have = atomic_long_read(c);
 
-	if (atomic_long_add_return(n, &total_locked) > limit) {
-		atomic_long_sub(n, &total_locked);
-		return false;
+	while (have >= (long)n)
+		if (atomic_long_try_cmpxchg(c, &have, have - n))
+			return true;
+	limit = READ_ONCE(page_lock_limit);
+	if (grant(n + CREDIT_CHUNK, limit)) {
+		atomic_long_add(CREDIT_CHUNK, c);
+		return true;
 	}
-	return true;
+	if (grant(n, limit))
+		return true;
+	credits_drain();
+	return grant(n, limit);
 }
 
 /**
@@ -444,7 +564,11 @@ bool mdl_charge_pages(unsigned long n)
  */
 void mdl_uncharge_pages(unsigned long n)
 {
-	atomic_long_sub(n, &total_locked);
+	atomic_long_t *c = raw_cpu_ptr(&credit);
+	long have = atomic_long_add_return(n, c);
+
+	if (have > 2 * CREDIT_CHUNK && atomic_long_try_cmpxchg(c, &have, CREDIT_CHUNK))
+		atomic_long_sub(have - CREDIT_CHUNK, &granted);
 }
 
 /**
@@ -455,18 +579,23 @@ void mdl_uncharge_pages(unsigned long n)
  */
 void mdl_locked_mdls_add(long n)
 {
-	atomic_long_add(n, &locked_mdls);
+	this_cpu_add(locked_mdls, n);
 }
 
 /**
  * mdl_core_locked_mdls() - MDLs locked now, module-wide
  *
  * Context: Any context.
- * Return: the count.
+ * Return: the count (the sum of the CPUs' counts, read one by one).
  */
 unsigned long mdl_core_locked_mdls(void)
 {
-	return atomic_long_read(&locked_mdls);
+	long n = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(*per_cpu_ptr(&locked_mdls, cpu));
+	return max(n, 0L);
 }
 
 /**
@@ -479,14 +608,14 @@ unsigned long mdl_core_locked_mdls(void)
 unsigned long mdl_mm_locked_pages(struct mm_struct *mm)
 {
 	struct mdl_owner *owner;
-	unsigned long flags, n = 0;
+	long n = 0;
 
-	raw_spin_lock_irqsave(&owners_lock, flags);
+	rcu_read_lock();
 	owner = owner_find(mm);
 	if (owner)
-		n = atomic_long_read(&owner->locked);
-	raw_spin_unlock_irqrestore(&owners_lock, flags);
-	return n;
+		n = owner_sum(owner).locked;
+	rcu_read_unlock();
+	return max(n, 0L);
 }
 
 /**
@@ -517,7 +646,12 @@ EXPORT_SYMBOL_NS_GPL(mdlock_process_locked_pages, MDLOCK);
  */
 unsigned long mdlock_total_locked_pages(void)
 {
-	return atomic_long_read(&total_locked);
+	long n = atomic_long_read(&granted);
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		n -= atomic_long_read(per_cpu_ptr(&credit, cpu));
+	return max(n, 0L);
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_total_locked_pages, MDLOCK);
 
@@ -533,7 +667,10 @@ EXPORT_SYMBOL_NS_GPL(mdlock_total_locked_pages, MDLOCK);
  */
 unsigned long mdlock_set_lock_limit(unsigned long pages)
 {
-	return xchg(&page_lock_limit, pages);
+	unsigned long old = xchg(&page_lock_limit, pages);
+
+	credits_drain();
+	return old;
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_set_lock_limit, MDLOCK);
 
@@ -566,10 +703,10 @@ void mdl_show_processes(struct seq_file *m)
 				}
 				start = i;
 				/* Records live on, idle, until their process ends. */
-				if (!atomic_long_read(&owner->locked))
+				row[n].locked = owner_sum(owner).locked;
+				if (!row[n].locked)
 					continue;
 				row[n].tgid = owner->tgid;
-				row[n].locked = atomic_long_read(&owner->locked);
 				memcpy(row[n].comm, owner->comm, sizeof(row[n].comm));
 				n++;
 			}
@@ -585,7 +722,7 @@ void mdl_show_processes(struct seq_file *m)
 void mdl_show_accounting(struct seq_file *m)
 {
 	seq_printf(m, "locked_mdls %lu\n", mdl_core_locked_mdls());
-	seq_printf(m, "locked_pages %ld\n", atomic_long_read(&total_locked));
+	seq_printf(m, "locked_pages %lu\n", mdlock_total_locked_pages());
 	seq_printf(m, "page_lock_limit %lu\n", READ_ONCE(page_lock_limit));
 }
 
@@ -608,7 +745,7 @@ void mdl_account_exit(void)
 	/* No client is left and /dev/mdlock is gone: end every record. */
 	raw_spin_lock_irqsave(&owners_lock, flags);
 	hash_for_each_safe(owners, bkt, tmp, owner, hnode) {
-		hash_del(&owner->hnode);
+		hash_del_rcu(&owner->hnode);
 		owner->hashed = false;
 		hlist_add_head(&owner->hnode, &ended);
 	}
@@ -617,7 +754,12 @@ void mdl_account_exit(void)
 	 * Every reference left is the hash's, or an MDL that a removed module
 	 * left locked (reported then), which nobody will unlock: unregister
 	 * every live address space's notifier now, before its code goes.
+	 * Records of ended address spaces are released by a percpu_ref
+	 * switch to atomic mode, which an RCU callback completes: wait for
+	 * those, then for their work.  Lookups are over: no RCU reader can
+	 * be walking the unhashed records.
 	 */
+	rcu_barrier();
 	flush_work(&owners_free_work);
 	hlist_for_each_entry_safe(owner, tmp, &ended, hnode) {
 		hlist_del_init(&owner->hnode);
@@ -625,6 +767,8 @@ void mdl_account_exit(void)
 	}
 	/* The notifiers' frees run after an SRCU grace period: wait for them. */
 	mmu_notifier_synchronize();
+	/* ...and queue the records' own frees behind an RCU grace period. */
+	rcu_barrier();
 
 	unregister_module_notifier(&client_module_nb);
 	/* Only removed modules' records can be left, with what they leaked. */
