@@ -37,9 +37,16 @@ def main():
     log, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
     rows = []
+    mem = None
     with open(log, errors="replace") as f:
         for line in f:
             line = line.strip().replace("\r", "")
+            if line.startswith("MDLOCK-BENCH-MEM,"):
+                v = [int(x) for x in line.split(",")[1:]]
+                if len(v) == 4:
+                    mem = {"locked_pages": v[0], "table_bytes": v[1], "mdl_bytes": v[2],
+                           "mdl_pages": v[3]}
+                continue
             if not line.startswith("MDLOCK-BENCH,"):
                 continue
             v = line.split(",")[1:]
@@ -103,7 +110,8 @@ def main():
                     e.setdefault("vs_1mib", {})[m] = by[big] / by[small]
 
     order = ["gup_test", "raw", "kapi", "kapi_alloc", "dev", "lt_slow", "gup_test_rt", "dev_rt",
-             "kapi_1t", "kapi_2t", "dev_1t", "dev_2t", "range_counts", "pages"]
+             "kapi_1t", "kapi_2t", "dev_1t", "dev_2t", "range_counts", "pages", "kapi_atomic",
+             "drain"]
     print("%-4s %-2s %-6s %8s  %s" % ("page", "rw", "mode", "size",
                                      "  ".join("%-22s" % m for m in order if m)))
     for e in table:
@@ -143,6 +151,19 @@ def main():
         for m, r in e.get("vs_1mib", {}).items():
             ms[m]["ratio"] = r
             goals.append(("query flat as the total locked grows (%s)" % m, e, m, 1.2))
+    if mem:
+        # The lock table's bytes per locked frame, and an MDL's beyond its
+        # PFN array (8 bytes a page), with both buffers locked.
+        mem["table_bytes_per_frame"] = mem["table_bytes"] / max(mem["locked_pages"], 1)
+        mem["mdl_header_bytes"] = mem["mdl_bytes"] - 8 * mem["mdl_pages"]
+        print("\nmemory: %d pages locked, lock table %d bytes (%.2f per locked frame); "
+              "an MDL of %d pages %d bytes (%d of header, 8 per page)"
+              % (mem["locked_pages"], mem["table_bytes"], mem["table_bytes_per_frame"],
+                 mem["mdl_pages"], mem["mdl_bytes"], mem["mdl_header_bytes"]))
+        goals.append(("lock table <= 16 bytes per locked frame",
+                      {"kind": "4k+thp", "access": "w", "mode": "mem", "size": mem["locked_pages"] * PAGE,
+                       "methods": {"table": {"ratio": mem["table_bytes_per_frame"]}}},
+                      "table", 16.0))
     met = 0
     print()
     for name, e, m, limit in goals:
@@ -153,7 +174,7 @@ def main():
                                                     e["access"], e["mode"], human(e["size"]), r))
     print("\n%d of %d goals met" % (met, len(goals)))
     with open(os.path.join(out, "bench.json"), "w") as f:
-        json.dump(table, f, indent=1)
+        json.dump({"rows": table, "memory": mem}, f, indent=1)
 
     # gnuplot: ns per page against size, per method, for each page kind
     # (write, short-term pin; long-term for dev).

@@ -40,7 +40,20 @@
  *              file each);
  *   query      1024 RANGE_COUNTS and 1024 PAGES calls of the 256 pages of
  *              a locked 1 MiB, with nothing else locked (SIZE 1 MiB) and
- *              with both whole buffers locked too (SIZE their total).
+ *              with both whole buffers locked too (SIZE their total);
+ *   atomic     64 MiB in write-locked MDLs of 2 MiB through the kernel API,
+ *              unlocked as usual (kapi) and with interrupts off
+ *              (kapi_atomic), of 4 KiB pages (KIND 4k: released at once)
+ *              and of a memfd (KIND memfd: file pages, whose release is
+ *              deferred); drain is the time mdlock_flush_deferred() then
+ *              took (in UNLOCK_NS), beside gup_test's pin and unpin.
+ *
+ * And one line of memory figures, after the queries' locks of both
+ * buffers (debugfs's stats, read while they are locked):
+ *
+ *   MDLOCK-BENCH-MEM,LOCKED_PAGES,TABLE_BYTES,MDL_BYTES,MDL_PAGES
+ *
+ * (MDL_BYTES: the size of one MDL of MDL_PAGES pages.)
  *
  *   mdlock_bench [--reps N] [--max-mib M] [--min-mib B]
  */
@@ -87,9 +100,9 @@ struct gup_test {
 #define RT_CALLS	4096
 
 /* The modes of the matrix, then the rows of their own. */
-enum mode { M_PIN, M_PIN_LT, M_GET, NMODES, M_RT1 = NMODES, M_THREADS, M_QUERY };
-static const char *const mode_name[NMODES + 3] = { "pin", "pin_lt", "get", "rt1", "threads",
-						  "query" };
+enum mode { M_PIN, M_PIN_LT, M_GET, NMODES, M_RT1 = NMODES, M_THREADS, M_QUERY, M_ATOMIC };
+static const char *const mode_name[NMODES + 4] = { "pin", "pin_lt", "get", "rt1", "threads",
+						  "query", "atomic" };
 
 static int gup_fd = -1, bench_fd = -1, dev_fd = -1;
 
@@ -167,6 +180,8 @@ static int gup_test(unsigned long cmd, char *p, size_t len, size_t per_call_byte
 	return 0;
 }
 
+static uint64_t drain_ns;
+
 static int kapi(char *p, size_t len, size_t mdl, unsigned int flags, uint64_t *lock_ns,
 		uint64_t *unlock_ns)
 {
@@ -183,6 +198,7 @@ static int kapi(char *p, size_t len, size_t mdl, unsigned int flags, uint64_t *l
 		return b.error;
 	*lock_ns = b.lock_ns;
 	*unlock_ns = b.unlock_ns;
+	drain_ns = b.drain_ns;
 	return 0;
 }
 
@@ -437,6 +453,85 @@ static void queries(char *q, char *o, size_t len, int rep)
 	dev_release(h);
 }
 
+/* A number from debugfs's mdlock stats, or -1. */
+static long stat_of(const char *name)
+{
+	FILE *f = fopen("/sys/kernel/debug/mdlock/stats", "r");
+	char line[256], key[64];
+	long v, ret = -1;
+
+	if (!f)
+		return -1;
+	while (ret < 0 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", key, &v) == 2 && !strcmp(key, name))
+			ret = v;
+	fclose(f);
+	return ret;
+}
+
+/*
+ * Memory: with both buffers locked (@len bytes each, in two MDLs), the
+ * lock table's size; and what one MDL of 2 MiB takes (its header and a
+ * frame number per page: mdlock_size()).
+ */
+static void memory(char *q, char *o, size_t len)
+{
+	uint32_t h1 = dev_locked(q, len), h2 = dev_locked(o, len);
+	struct mdlock_bench_run b = { .addr = (uintptr_t)q, .size = HUGE, .mdl_bytes = HUGE };
+
+	if (ioctl(bench_fd, MDLOCK_BENCH_IOC_RUN, &b) || b.error)
+		die("MDLOCK_BENCH_IOC_RUN");
+	printf("MDLOCK-BENCH-MEM,%ld,%ld,%llu,%lu\n", stat_of("locked_pages"),
+	       stat_of("lock_table_bytes"), (unsigned long long)b.mdl_size, HUGE / PG);
+	dev_release(h2);
+	dev_release(h1);
+}
+
+/* An @len-byte memfd (shmem: file pages), mapped shared, every page written. */
+static char *memfd_buffer(size_t len)
+{
+	int fd = memfd_create("mdlock_bench", 0);
+	char *p;
+	size_t i;
+
+	if (fd < 0 || ftruncate(fd, (off_t)len))
+		die("memfd_create");
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap(memfd)");
+	close(fd);
+	for (i = 0; i < len; i += PG)
+		p[i] = (char)i;
+	return p;
+}
+
+/*
+ * Unlock where sleeping is not allowed: 4 KiB anonymous pages are released
+ * at once; a write lock of file pages (the memfd) leaves dirtying them to
+ * a work item, whose drain is timed after the unlocks.
+ */
+static void atomic_rows(char *anon, char *file, int rep)
+{
+	const size_t len = 64UL << 20;
+	uint64_t l, u;
+	int f;
+
+	for (f = 0; f <= 1; f++) {
+		char *p = f ? file : anon;
+		const char *kind = f ? "memfd" : "4k";
+
+		check(gup_test(PIN_FAST_BENCHMARK, p, len, HUGE, FOLL_WRITE, &l, &u),
+		      "PIN_FAST_BENCHMARK", kind, HUGE);
+		row(kind, 1, M_ATOMIC, HUGE, "gup_test", rep, l, u, len);
+		check(kapi(p, len, HUGE, MDLOCK_BENCH_WRITE, &l, &u), "kapi", kind, HUGE);
+		row(kind, 1, M_ATOMIC, HUGE, "kapi", rep, l, u, len);
+		check(kapi(p, len, HUGE, MDLOCK_BENCH_WRITE | MDLOCK_BENCH_ATOMIC, &l, &u),
+		      "kapi_atomic", kind, HUGE);
+		row(kind, 1, M_ATOMIC, HUGE, "kapi_atomic", rep, l, u, len);
+		row(kind, 1, M_ATOMIC, HUGE, "drain", rep, 0, drain_ns, len);
+	}
+}
+
 /* The one-page round trip, timed from user space. */
 static void round_trip(char *p, int rep)
 {
@@ -483,7 +578,7 @@ int main(int argc, char **argv)
 	};
 	size_t max = 512UL << 20, min_len = 64UL << 20;
 	int reps = 5, opt, rep, thp;
-	char *bufs[2];
+	char *bufs[2], *file;
 	size_t i;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -516,6 +611,7 @@ int main(int argc, char **argv)
 
 	bufs[0] = buffer(max > min_len ? max : min_len, 0);
 	bufs[1] = buffer(max > min_len ? max : min_len, 1);
+	file = memfd_buffer(64UL << 20);
 	printf("mdlock_bench: THP buffer %u%% huge pages, %d repetitions, sizes up to %zu MiB\n",
 	       thp_percent(max > min_len ? max : min_len), reps, max >> 20);
 	printf("MDLOCK-BENCH-BEGIN\n");
@@ -540,7 +636,9 @@ int main(int argc, char **argv)
 		}
 		/* queries of 1 MiB, then with the rest of both buffers locked */
 		queries(bufs[0], bufs[1], max > min_len ? max : min_len, rep);
+		atomic_rows(bufs[0], file, rep);
 	}
+	memory(bufs[0], bufs[1], max > min_len ? max : min_len);
 	printf("MDLOCK-BENCH-END\n");
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include <linux/uaccess.h>
 
 #include <mdl/mdlock.h>
+#include <mdl/wdm.h>
 
 #include "mdlock_bench.h"
 
@@ -30,6 +31,25 @@
 #define BENCH_BATCH	512
 
 static struct dentry *bench_file;
+
+/*
+ * Between the timed lock and the timed unlock, untimed, what gup_test does
+ * there (verify_dma_pinned()): check that every frame of a pin is really
+ * pinned.  It also leaves the struct pages as recently touched as
+ * gup_test's unpin finds them, so that both unlocks start alike.
+ * Return: 0, or -EIO for a frame that is not pinned.
+ */
+static int verify_pinned(const unsigned long *pfns, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		if (!folio_maybe_dma_pinned(page_folio(pfn_to_page(pfns[i])))) {
+			pr_err("frame %lu of %lu is not pinned\n", i, n);
+			return -EIO;
+		}
+	return 0;
+}
 
 /* Release the frames of one raw "MDL" by runs of contiguous frames. */
 static void raw_release(const unsigned long *pfns, unsigned long n, bool dirty)
@@ -55,7 +75,7 @@ static int bench_raw(struct mdlock_bench_run *b)
 			   (b->flags & MDLOCK_BENCH_LONGTERM ? FOLL_LONGTERM : 0);
 	struct page **pages;
 	unsigned long *pfns, done = 0, i, j;
-	u64 t0, t1, t2;
+	u64 t0, t1, t2, t3;
 	long got = 0;
 	int ret = 0;
 
@@ -82,14 +102,16 @@ static int bench_raw(struct mdlock_bench_run *b)
 		done += got;
 	}
 	t1 = ktime_get_ns();
+	ret = verify_pinned(pfns, done);
+	t2 = ktime_get_ns();
 	for (i = 0; i < done; i += per)
 		raw_release(pfns + i, min(per, done - i), b->flags & MDLOCK_BENCH_WRITE);
-	t2 = ktime_get_ns();
+	t3 = ktime_get_ns();
 
-	if (done < total)
+	if (!ret && done < total)
 		ret = got < 0 ? got : -EFAULT;
 	b->lock_ns = t1 - t0;
-	b->unlock_ns = t2 - t1;
+	b->unlock_ns = t3 - t2;
 	b->locked = done << PAGE_SHIFT;
 out:
 	kvfree(pfns);
@@ -107,7 +129,7 @@ static int bench_mdl(struct mdlock_bench_run *b)
 			      (b->flags & MDLOCK_BENCH_LONGTERM ? MDLOCK_LOCK_LONGTERM : 0);
 	unsigned long irq;
 	struct mdl **mdls;
-	u64 t0, t1, t2;
+	u64 t0, t1, t2, t3;
 	int ret = 0;
 
 	mdls = kvcalloc(n, sizeof(*mdls), GFP_KERNEL);
@@ -139,6 +161,9 @@ static int bench_mdl(struct mdlock_bench_run *b)
 	}
 	locked = i;
 	t1 = ktime_get_ns();
+	for (i = 0; !ret && !(b->flags & MDLOCK_BENCH_GET) && i < locked; i++)
+		ret = verify_pinned(MmGetMdlPfnArray(mdls[i]), b->mdl_bytes >> PAGE_SHIFT);
+	t2 = ktime_get_ns();
 	for (i = 0; i < locked; i++) {
 		if (b->flags & MDLOCK_BENCH_ATOMIC) {
 			local_irq_save(irq);
@@ -152,13 +177,13 @@ static int bench_mdl(struct mdlock_bench_run *b)
 			mdls[i] = NULL;
 		}
 	}
-	t2 = ktime_get_ns();
+	t3 = ktime_get_ns();
 	if (b->flags & MDLOCK_BENCH_ATOMIC) {
 		mdlock_flush_deferred();
-		b->drain_ns = ktime_get_ns() - t2;
+		b->drain_ns = ktime_get_ns() - t3;
 	}
 	b->lock_ns = t1 - t0;
-	b->unlock_ns = t2 - t1;
+	b->unlock_ns = t3 - t2;
 	b->locked = locked * b->mdl_bytes;
 out:
 	for (i = 0; i < n; i++)
@@ -185,6 +210,7 @@ static long bench_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	b.unlock_ns = 0;
 	b.drain_ns = 0;
 	b.locked = 0;
+	b.mdl_size = mdlock_size((void *)(uintptr_t)b.addr, b.mdl_bytes);
 	ret = b.flags & MDLOCK_BENCH_RAW ? bench_raw(&b) : bench_mdl(&b);
 	b.error = ret;
 	if (copy_to_user((void __user *)arg, &b, sizeof(b)))

@@ -42,6 +42,8 @@
  * @drain_ns: out: with %MDLOCK_BENCH_ATOMIC, the time the deferred
  *            releases then took (mdlock_flush_deferred())
  * @locked: out: the bytes locked (@size unless @error)
+ * @mdl_size: out: the bytes one MDL takes (mdlock_size(): the header and
+ *            the PFN array)
  *
  * The MDLs are allocated before the clock starts and freed after it
  * stops, unless %MDLOCK_BENCH_ALLOC: as gup_test's benchmarks time only
@@ -57,6 +59,7 @@ struct mdlock_bench_run {
 	__u64 unlock_ns;
 	__u64 drain_ns;
 	__u64 locked;
+	__u64 mdl_size;
 };
 
 #define MDLOCK_BENCH_IOC_RUN	_IOWR('M', 0x70, struct mdlock_bench_run)
