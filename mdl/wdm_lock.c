@@ -95,25 +95,45 @@ static void release_run_folios(unsigned long pfn, unsigned long len, u32 hold, b
 	}
 }
 
-/* Frames of runs of one, unpinned together (a few hundred bytes of stack). */
+/* Small folios unpinned together (a few hundred bytes of stack). */
 #define MDL_UNPIN_BATCH	32
 
 /*
- * Drop what an MDL holds on pfns[0..n), marking frames dirty if @dirty:
- * run of consecutive frames by run, and within a run folio by folio, so a
- * huge page costs one step, never one per 4 KiB frame; lone frames (small
- * folios, the common case of 4 KiB pages) go to unpin_user_pages() in
- * batches, as GUP's own callers release them.  Dirtying takes the folio
- * lock if @may_sleep; where the caller cannot sleep, it is only asked for
- * frames that need no folio lock to be dirtied (anonymous ones: unlock
- * defers file-backed write locks to process context instead).
+ * Unpin @nb small folios' pages, dirtied first if @dirty: under the folio
+ * lock if @may_sleep (unpin_user_pages_dirty_lock()), else with no lock
+ * (anonymous folios only, see mdl_release_pages()).
+ */
+static void unpin_batch(struct page **batch, unsigned int nb, bool dirty, bool may_sleep)
+{
+	unsigned int k;
+
+	if (dirty && !may_sleep) {
+		for (k = 0; k < nb; k++) {
+			struct folio *folio = page_folio(batch[k]);
+
+			if (!folio_test_dirty(folio))
+				folio_mark_dirty(folio);
+		}
+	}
+	unpin_user_pages_dirty_lock(batch, nb, dirty && may_sleep);
+}
+
+/*
+ * Drop what an MDL holds on pfns[0..n), marking frames dirty if @dirty,
+ * run of consecutive frames by run.  A run in a large folio (a huge page)
+ * is released folio by folio, one step each, never one per 4 KiB frame;
+ * the pages of small folios (4 KiB pages, the common case, whose runs are
+ * short) go to unpin_user_pages() in batches, as GUP's own callers release
+ * them, with no call per page.  Dirtying takes the folio lock if
+ * @may_sleep; where the caller cannot sleep, it is only asked for frames
+ * that need no folio lock to be dirtied (anonymous ones: unlock defers
+ * file-backed write locks to process context instead).
  */
 static void mdl_release_pages(const PFN_NUMBER *pfns, unsigned long n, u32 hold, bool dirty,
 			      bool may_sleep)
 {
-	struct page *batch[MDL_UNPIN_BATCH];
-	bool lock_dirty = dirty && may_sleep;
-	unsigned long i, run;
+	struct page *batch[MDL_UNPIN_BATCH], *page;
+	unsigned long i, j, run;
 	unsigned int nb = 0;
 
 	if (!hold)
@@ -128,24 +148,27 @@ static void mdl_release_pages(const PFN_NUMBER *pfns, unsigned long n, u32 hold,
 	for (i = 0; i < n; i += run) {
 		for (run = 1; i + run < n && pfns[i + run] == pfns[i] + run; run++)
 			;
+		page = pfn_to_page(pfns[i]);
 		if (!(hold & MDLP_PIN)) {
 			release_run_folios(pfns[i], run, hold, dirty, may_sleep);
 			continue;
 		}
-		if (dirty && !may_sleep)
-			release_run_folios(pfns[i], run, 0, true, false);
-		if (run > 1) {
-			unpin_user_page_range_dirty_lock(pfn_to_page(pfns[i]), run, lock_dirty);
+		if (run > 1 && folio_test_large(page_folio(page))) {
+			if (dirty && !may_sleep)
+				release_run_folios(pfns[i], run, 0, true, false);
+			unpin_user_page_range_dirty_lock(page, run, dirty && may_sleep);
 			continue;
 		}
-		batch[nb++] = pfn_to_page(pfns[i]);
-		if (nb == MDL_UNPIN_BATCH) {
-			unpin_user_pages_dirty_lock(batch, nb, lock_dirty);
-			nb = 0;
+		for (j = 0; j < run; j++) {
+			batch[nb++] = pfn_to_page(pfns[i] + j);
+			if (nb == MDL_UNPIN_BATCH) {
+				unpin_batch(batch, nb, dirty, may_sleep);
+				nb = 0;
+			}
 		}
 	}
 	if (nb)
-		unpin_user_pages_dirty_lock(batch, nb, lock_dirty);
+		unpin_batch(batch, nb, dirty, may_sleep);
 }
 
 static void release_pages_of(const PFN_NUMBER *pfns, unsigned long n, u32 hold, bool dirty)
