@@ -299,31 +299,6 @@ void mdl_owner_put(struct mdl_owner *owner)
 	percpu_ref_put(&owner->ref);
 }
 
-/**
- * mdl_owner_client() - count a kernel client's MDL in its process
- * @owner: the record
- * @pages: pages locked (positive, one more MDL) or unlocked (negative)
- *
- * Context: Any context.
- */
-void mdl_owner_client(struct mdl_owner *owner, long pages)
-{
-	this_cpu_add(owner->counts->client_pages, pages);
-	this_cpu_add(owner->counts->client_mdls, pages > 0 ? 1 : -1);
-}
-
-/**
- * mdl_owner_add() - change a process's locked-page count
- * @owner: its record
- * @pages: pages locked (positive) or unlocked (negative)
- *
- * Context: Any context.
- */
-void mdl_owner_add(struct mdl_owner *owner, long pages)
-{
-	this_cpu_add(owner->counts->locked, pages);
-}
-
 /*
  * Kernel clients: one record per module that has locked MDLs, found by its
  * struct module under RCU, with per-CPU counts so that locks and unlocks
@@ -428,19 +403,6 @@ struct mdl_client *mdl_client_get(struct module *mod, gfp_t gfp)
 	if (new)
 		client_free(new);
 	return cl;
-}
-
-/**
- * mdl_client_add() - count an MDL locked (@pages > 0) or unlocked by a client
- * @cl: its record
- * @pages: pages locked (positive) or unlocked (negative)
- *
- * Context: Any context.
- */
-void mdl_client_add(struct mdl_client *cl, long pages)
-{
-	this_cpu_add(*cl->mdls, pages > 0 ? 1 : -1);
-	this_cpu_add(*cl->pages, pages);
 }
 
 /* A module is going, its exit function has run: what did it leave locked? */
@@ -572,14 +534,31 @@ void mdl_uncharge_pages(unsigned long n)
 }
 
 /**
- * mdl_locked_mdls_add() - count MDLs locked (1) or unlocked (-1)
- * @n: the change
+ * mdl_account() - count an MDL locked (@pages > 0) or unlocked (@pages < 0)
+ * @owner: the record of the address space whose pages it holds, or NULL
+ * @cl: the record of the kernel client that holds it, or NULL (/dev/mdlock)
+ * @pages: the pages it holds, negative for an unlock
+ *
+ * Every count is per CPU: the MDLs locked module-wide, the address
+ * space's pages (and a client's share of them), and the client's.
  *
  * Context: Any context.
  */
-void mdl_locked_mdls_add(long n)
+void mdl_account(struct mdl_owner *owner, struct mdl_client *cl, long pages)
 {
-	this_cpu_add(locked_mdls, n);
+	long mdls = pages > 0 ? 1 : -1;
+
+	this_cpu_add(locked_mdls, mdls);
+	if (owner)
+		this_cpu_add(owner->counts->locked, pages);
+	if (!cl)
+		return;
+	this_cpu_add(*cl->mdls, mdls);
+	this_cpu_add(*cl->pages, pages);
+	if (owner) {
+		this_cpu_add(owner->counts->client_pages, pages);
+		this_cpu_add(owner->counts->client_mdls, mdls);
+	}
 }
 
 /**

@@ -106,20 +106,17 @@ void mdl_counts_exit(void);
 struct mdl_owner;
 struct mdl_owner *mdl_owner_get(struct mm_struct *mm, struct task_struct *task);
 void mdl_owner_put(struct mdl_owner *owner);
-void mdl_owner_add(struct mdl_owner *owner, long pages);
-void mdl_owner_client(struct mdl_owner *owner, long pages);
 
 /* account.c: MDLs locked per kernel client module */
 struct mdl_client;
 struct module;
 struct mdl_client *mdl_client_get(struct module *mod, gfp_t gfp);
-void mdl_client_add(struct mdl_client *cl, long pages);
 void mdl_clients_show(struct seq_file *m);
 bool mdl_charge_pages(unsigned long n);
 void mdl_uncharge_pages(unsigned long n);
 unsigned long mdl_mm_locked_pages(struct mm_struct *mm);
 unsigned long mdl_core_locked_mdls(void);
-void mdl_locked_mdls_add(long n);
+void mdl_account(struct mdl_owner *owner, struct mdl_client *cl, long pages);
 void mdl_show_processes(struct seq_file *m);
 void mdl_show_accounting(struct seq_file *m);
 int mdl_account_init(void);

@@ -33,15 +33,38 @@
  * struct mdl_leaf - lock counts of 4096 consecutive frames
  * @block: counts of whole 512-frame blocks
  * @frame: counts of single frames (LEAF_FRAMES of them, 16 KiB)
+ * @idx: which 4096 frames: pfn >> LEAF_SHIFT
  */
 struct mdl_leaf {
 	atomic_t block[LEAF_BLOCKS];
 	atomic_t *frame;
+	unsigned long idx;
 };
 
 /* Leaves by pfn >> LEAF_SHIFT; entries are only ever added until unload. */
 static DEFINE_XARRAY_FLAGS(leaves, XA_FLAGS_LOCK_IRQ);
 static atomic_long_t nr_leaves = ATOMIC_LONG_INIT(0);
+
+/*
+ * The leaf each CPU used last: a lock and its unlock, or the MDLs of one
+ * buffer, mostly find their first frame there without a lookup.  One
+ * pointer, read and written whole (the leaf names its own index), and a
+ * leaf lives until unload, so a stale or another CPU's entry is only a
+ * miss.
+ */
+static DEFINE_PER_CPU(struct mdl_leaf *, last_leaf);
+
+/*
+ * The leaves one walk has used, by index modulo WALK_SLOTS: the frames of
+ * 4 KiB pages hop between a few leaves, and each hop then costs a compare,
+ * not a lookup.
+ */
+#define WALK_SLOTS	8
+
+struct walk {
+	struct mdl_leaf *slot[WALK_SLOTS];
+	struct mdl_leaf *last;
+};
 
 /*
  * The leaf of counters for frames idx << LEAF_SHIFT..., made if @gfp allows.
@@ -50,7 +73,7 @@ static atomic_long_t nr_leaves = ATOMIC_LONG_INIT(0);
  * is never taken in a context that interrupts its holder; the xarray's
  * own nodes are then allocated without sleeping.
  */
-static struct mdl_leaf *leaf_lookup(unsigned long idx, gfp_t gfp)
+static noinline struct mdl_leaf *leaf_lookup(unsigned long idx, gfp_t gfp)
 {
 	struct mdl_leaf *leaf = xa_load(&leaves, idx), *old;
 	unsigned long flags;
@@ -61,6 +84,7 @@ static struct mdl_leaf *leaf_lookup(unsigned long idx, gfp_t gfp)
 	leaf = kzalloc(sizeof(*leaf), gfp);
 	if (!leaf)
 		return NULL;
+	leaf->idx = idx;
 	leaf->frame = kvcalloc(LEAF_FRAMES, sizeof(atomic_t), gfp);
 	if (!leaf->frame) {
 		kfree(leaf);
@@ -79,6 +103,19 @@ static struct mdl_leaf *leaf_lookup(unsigned long idx, gfp_t gfp)
 	return leaf;
 }
 
+static __always_inline struct mdl_leaf *walk_leaf(struct walk *w, unsigned long idx,
+						  gfp_t gfp)
+{
+	struct mdl_leaf **slot = &w->slot[idx % WALK_SLOTS], *leaf = *slot;
+
+	if (likely(leaf && leaf->idx == idx))
+		return leaf;
+	leaf = leaf_lookup(idx, gfp);
+	if (leaf)
+		*slot = leaf;
+	return leaf;
+}
+
 /*
  * Add @delta to the counts of the run of frames [@pfn, @pfn + @len): a
  * naturally aligned 512-frame block that the run covers whole costs one
@@ -87,27 +124,24 @@ static struct mdl_leaf *leaf_lookup(unsigned long idx, gfp_t gfp)
  * Return: how many frames were counted (fewer only when a leaf could not
  * be made; the walk then stopped at a leaf's first frame).
  */
-static unsigned long count_run(struct mdl_leaf **leafp, unsigned long *idxp,
-			       unsigned long pfn, unsigned long len, int delta, gfp_t gfp)
+static __always_inline unsigned long count_run(struct walk *w, unsigned long pfn,
+					       unsigned long len, int delta, gfp_t gfp)
 {
+	struct mdl_leaf *leaf;
 	unsigned long done = 0, off;
 
 	while (done < len) {
-		if (pfn >> LEAF_SHIFT != *idxp) {
-			*leafp = leaf_lookup(pfn >> LEAF_SHIFT, gfp);
-			if (!*leafp) {
-				*idxp = ULONG_MAX;
-				return done;
-			}
-			*idxp = pfn >> LEAF_SHIFT;
-		}
+		leaf = walk_leaf(w, pfn >> LEAF_SHIFT, gfp);
+		if (!leaf)
+			return done;
+		w->last = leaf;
 		off = pfn & (LEAF_FRAMES - 1);
 		if (!(off & (BLOCK_FRAMES - 1)) && len - done >= BLOCK_FRAMES) {
-			atomic_add(delta, &(*leafp)->block[off >> BLOCK_SHIFT]);
+			atomic_add(delta, &leaf->block[off >> BLOCK_SHIFT]);
 			pfn += BLOCK_FRAMES;
 			done += BLOCK_FRAMES;
 		} else {
-			atomic_add(delta, &(*leafp)->frame[off]);
+			atomic_add(delta, &leaf->frame[off]);
 			pfn++;
 			done++;
 		}
@@ -127,18 +161,22 @@ static unsigned long count_run(struct mdl_leaf **leafp, unsigned long *idxp,
 static unsigned long counts_walk(const unsigned long *pfns, unsigned long n, int delta,
 				 gfp_t gfp)
 {
-	struct mdl_leaf *leaf = NULL;
-	unsigned long idx = ULONG_MAX, i = 0, run, done;
+	struct walk w = { .last = raw_cpu_read(last_leaf) };
+	unsigned long i = 0, run, done;
 
+	if (w.last)
+		w.slot[w.last->idx % WALK_SLOTS] = w.last;
 	while (i < n) {
 		for (run = 1; i + run < n && pfns[i + run] == pfns[i] + run; run++)
 			;
-		done = count_run(&leaf, &idx, pfns[i], run, delta, gfp);
+		done = count_run(&w, pfns[i], run, delta, gfp);
 		i += done;
 		if (done < run)
-			return i;
+			break;
 	}
-	return n;
+	if (w.last)
+		raw_cpu_write(last_leaf, w.last);
+	return i;
 }
 
 /**

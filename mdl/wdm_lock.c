@@ -747,14 +747,7 @@ mdl_status_t mdlock_lock_for(struct module *client, struct mdl *mdl,
 		goto out_release;
 	}
 
-	if (owner)
-		mdl_owner_add(owner, n);
-	if (cl) {
-		mdl_client_add(cl, n);
-		if (owner)
-			mdl_owner_client(owner, n);
-	}
-	mdl_locked_mdls_add(1);
+	mdl_account(owner, cl, n);
 	mdl->Private.owner = owner;
 	mdl->Private.client = cl;
 	mdl->Private.release = rel;
@@ -836,15 +829,8 @@ mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep)
 		return STATUS_INVALID_DEVICE_REQUEST;
 
 	mdl_counts_sub(pfns, n);
-	if (owner)
-		mdl_owner_add(owner, -(long)n);
-	if (cl) {
-		mdl_client_add(cl, -(long)n);
-		if (owner)
-			mdl_owner_client(owner, -(long)n);
-	}
+	mdl_account(owner, cl, -(long)n);
 	mdl_uncharge_pages(n);
-	mdl_locked_mdls_add(-1);
 	mdl->Private.release = NULL;
 
 	if (may_sleep) {

@@ -9,12 +9,14 @@
 #include <linux/atomic.h>
 #include <linux/export.h>
 #include <linux/mm.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
 #include "wdm_priv.h"
 
-static atomic64_t next_id = ATOMIC64_INIT(0);
+/* MDL numbers, per CPU: the CPU in the low bits, a count above. */
+static DEFINE_PER_CPU(u64, next_id);
 
 /**
  * mdlock_size() - bytes an MDL for a buffer needs (MmSizeOfMdl)
@@ -41,12 +43,16 @@ EXPORT_SYMBOL_NS_GPL(mdlock_size, MDLOCK);
  */
 void mdlock_init(struct mdl *mdl, const void *va, size_t length)
 {
+	int cpu;
+
 	memset(mdl, 0, sizeof(*mdl));
 	mdl->Size = mdlock_size(va, length);
 	mdl->StartVa = PAGE_ALIGN(va);
 	mdl->ByteOffset = BYTE_OFFSET(va);
 	mdl->ByteCount = length;
-	mdl->Private.id = atomic64_inc_return(&next_id);
+	cpu = get_cpu();
+	mdl->Private.id = (this_cpu_inc_return(next_id) << 12) | (cpu & 0xfff);
+	put_cpu();
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_init, MDLOCK);
 
