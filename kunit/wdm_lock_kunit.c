@@ -7,6 +7,7 @@
  * references, dirty bits, and mdlock's counts.
  */
 #include <kunit/test.h>
+#include <linux/cpumask.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -923,6 +924,69 @@ static void lock_limit_refuses_with_working_set_quota(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdlock_set_lock_limit(*old), *old);
 }
 
+static void lk_restore_affinity(void *unused)
+{
+	set_cpus_allowed_ptr(current, cpu_possible_mask);
+}
+
+static void lk_move_to(struct kunit *test, int cpu)
+{
+	KUNIT_ASSERT_EQ(test, set_cpus_allowed_ptr(current, cpumask_of(cpu)), 0);
+	KUNIT_ASSERT_EQ(test, raw_smp_processor_id(), cpu);
+}
+
+/*
+ * The limit is charged from per-CPU credit: an unlock on one CPU leaves
+ * pages there that another CPU cannot use directly.  A lock that fits
+ * under the limit must still succeed there, and one that does not must
+ * still fail, exactly: before refusing, every CPU's credit goes back.
+ */
+static void lock_limit_exact_with_credit_on_another_cpu(struct kunit *test)
+{
+	const size_t pages = 1030;
+	void *buf = lk_vmalloc(test, pages * PAGE_SIZE);
+	unsigned long *old = kunit_kmalloc(test, sizeof(*old), GFP_KERNEL);
+	unsigned long total0, va = (unsigned long)buf;
+	PMDL small = mdlt_alloc(test, va, PAGE_SIZE);
+	PMDL big = mdlt_alloc(test, va, pages * PAGE_SIZE);
+	int here, other;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two online CPUs");
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, lk_restore_affinity, NULL), 0);
+	here = cpumask_first(cpu_online_mask);
+	other = cpumask_next(here, cpu_online_mask);
+
+	total0 = mdlock_total_locked_pages();
+	*old = mdlock_set_lock_limit(total0 + pages);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, lk_restore_limit, old), 0);
+
+	/* One page locked and unlocked on the other CPU leaves it credit. */
+	lk_move_to(test, other);
+	LK_ASSERT_STATUS(test, MmProbeAndLockPages(small, KernelMode, IoReadAccess),
+			 STATUS_SUCCESS);
+	MmUnlockPages(small);
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), total0);
+
+	/* Here, exactly the limit fits... */
+	lk_move_to(test, here);
+	LK_ASSERT_STATUS(test, MmProbeAndLockPages(big, KernelMode, IoReadAccess),
+			 STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), total0 + pages);
+	/* ...and not one page more, on either CPU. */
+	LK_EXPECT_STATUS(test, MmProbeAndLockPages(small, KernelMode, IoReadAccess),
+			 STATUS_WORKING_SET_QUOTA);
+	lk_move_to(test, other);
+	LK_EXPECT_STATUS(test, MmProbeAndLockPages(small, KernelMode, IoReadAccess),
+			 STATUS_WORKING_SET_QUOTA);
+	MmUnlockPages(big);
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), total0);
+
+	kunit_release_action(test, lk_restore_limit, old);
+	kunit_release_action(test, lk_restore_affinity, NULL);
+}
+
 /* MmUnlockPages() of a write lock marks the frames dirty; a read lock's not. */
 static void write_lock_marks_frames_dirty_on_unlock(struct kunit *test)
 {
@@ -1034,6 +1098,7 @@ static struct kunit_case mdlock_lock_cases[] = {
 	KUNIT_CASE(user_lock_with_irqs_disabled_is_refused),
 	KUNIT_CASE(user_locks_count_per_process_and_in_total),
 	KUNIT_CASE(lock_limit_refuses_with_working_set_quota),
+	KUNIT_CASE(lock_limit_exact_with_credit_on_another_cpu),
 	KUNIT_CASE(write_lock_marks_frames_dirty_on_unlock),
 	KUNIT_CASE(probe_and_lock_process_pages_of_current),
 	KUNIT_CASE(kernel_mode_lock_of_user_memory_belongs_to_current),
