@@ -22,58 +22,24 @@
 #include <linux/xarray.h>
 
 #include "internal.h"
-
-#define LEAF_SHIFT	12
-#define LEAF_FRAMES	BIT(LEAF_SHIFT)
-#define BLOCK_SHIFT	9
-#define BLOCK_FRAMES	BIT(BLOCK_SHIFT)
-#define LEAF_BLOCKS	(LEAF_FRAMES / BLOCK_FRAMES)
-
-/**
- * struct mdl_leaf - lock counts of 4096 consecutive frames
- * @block: counts of whole 512-frame blocks
- * @frame: counts of single frames (LEAF_FRAMES of them, 16 KiB)
- * @idx: which 4096 frames: pfn >> LEAF_SHIFT
- */
-struct mdl_leaf {
-	atomic_t block[LEAF_BLOCKS];
-	atomic_t *frame;
-	unsigned long idx;
-};
+#include "pfndb.h"
 
 /* Leaves by pfn >> LEAF_SHIFT; entries are only ever added until unload. */
 static DEFINE_XARRAY_FLAGS(leaves, XA_FLAGS_LOCK_IRQ);
 static atomic_long_t nr_leaves = ATOMIC_LONG_INIT(0);
 
-/*
- * The leaf each CPU used last: a lock and its unlock, or the MDLs of one
- * buffer, mostly find their first frame there without a lookup.  One
- * pointer, read and written whole (the leaf names its own index), and a
- * leaf lives until unload, so a stale or another CPU's entry is only a
- * miss.
- */
-static DEFINE_PER_CPU(struct mdl_leaf *, last_leaf);
+DEFINE_PER_CPU(struct mdl_leaf *, mdl_last_leaf);
 
 /*
- * The leaves one walk has used, by index modulo WALK_SLOTS: the frames of
- * 4 KiB pages hop between a few leaves, and each hop then costs a compare,
- * not a lookup.
- */
-#define WALK_SLOTS	8
-
-struct walk {
-	struct mdl_leaf *slot[WALK_SLOTS];
-	struct mdl_leaf *last;
-};
-
-/*
- * The leaf of counters for frames idx << LEAF_SHIFT..., made if @gfp allows.
+ * mdl_leaf_lookup(): the leaf of counters for frames idx << LEAF_SHIFT...,
+ * made if @gfp allows (0: never), or NULL.  Out of line: the slow path of
+ * mdl_tally_run().
  * A leaf is added under the xarray's lock with interrupts off, from process
  * or softirq context (a lock of kernel memory may run there), so the lock
  * is never taken in a context that interrupts its holder; the xarray's
  * own nodes are then allocated without sleeping.
  */
-static noinline struct mdl_leaf *leaf_lookup(unsigned long idx, gfp_t gfp)
+noinline struct mdl_leaf *mdl_leaf_lookup(unsigned long idx, gfp_t gfp)
 {
 	struct mdl_leaf *leaf = xa_load(&leaves, idx), *old;
 	unsigned long flags;
@@ -103,80 +69,27 @@ static noinline struct mdl_leaf *leaf_lookup(unsigned long idx, gfp_t gfp)
 	return leaf;
 }
 
-static __always_inline struct mdl_leaf *walk_leaf(struct walk *w, unsigned long idx,
-						  gfp_t gfp)
-{
-	struct mdl_leaf **slot = &w->slot[idx % WALK_SLOTS], *leaf = *slot;
-
-	if (likely(leaf && leaf->idx == idx))
-		return leaf;
-	leaf = leaf_lookup(idx, gfp);
-	if (leaf)
-		*slot = leaf;
-	return leaf;
-}
-
 /*
- * Add @delta to the counts of the run of frames [@pfn, @pfn + @len): a
- * naturally aligned 512-frame block that the run covers whole costs one
- * block counter, every other frame its own.  How a run splits depends only
- * on @pfn and @len.  With @gfp, leaves are created as needed.
- * Return: how many frames were counted (fewer only when a leaf could not
- * be made; the walk then stopped at a leaf's first frame).
- */
-static __always_inline unsigned long count_run(struct walk *w, unsigned long pfn,
-					       unsigned long len, int delta, gfp_t gfp)
-{
-	struct mdl_leaf *leaf;
-	unsigned long done = 0, off;
-
-	while (done < len) {
-		leaf = walk_leaf(w, pfn >> LEAF_SHIFT, gfp);
-		if (!leaf)
-			return done;
-		w->last = leaf;
-		off = pfn & (LEAF_FRAMES - 1);
-		if (!(off & (BLOCK_FRAMES - 1)) && len - done >= BLOCK_FRAMES) {
-			atomic_add(delta, &leaf->block[off >> BLOCK_SHIFT]);
-			pfn += BLOCK_FRAMES;
-			done += BLOCK_FRAMES;
-		} else {
-			atomic_add(delta, &leaf->frame[off]);
-			pfn++;
-			done++;
-		}
-	}
-	return done;
-}
-
-/*
- * Walk pfns[0..n) adding @delta, run of consecutive frames by run: a
- * huge page, or a kernel buffer of contiguous frames, costs one counter
- * per whole 512-frame block.  The runs are a function of the array alone,
- * so a removal splits them exactly as the addition did.  Return: how many
- * entries were walked; fewer than @n only if a leaf could not be made,
- * and then the walk stopped at a leaf boundary (512-aligned), so the
- * entries walked split the same way when walked again on their own.
+ * Walk pfns[0..n) adding @delta, run of consecutive frames by run (see
+ * mdl_tally_run()).  Return: how many entries were counted; fewer than @n
+ * only if a leaf could not be made.
  */
 static unsigned long counts_walk(const unsigned long *pfns, unsigned long n, int delta,
 				 gfp_t gfp)
 {
-	struct walk w = { .last = raw_cpu_read(last_leaf) };
-	unsigned long i = 0, run, done;
+	struct mdl_tally t;
+	unsigned long i = 0, run;
 
-	if (w.last)
-		w.slot[w.last->idx % WALK_SLOTS] = w.last;
+	mdl_tally_start(&t, delta, gfp);
 	while (i < n) {
 		for (run = 1; i + run < n && pfns[i + run] == pfns[i] + run; run++)
 			;
-		done = count_run(&w, pfns[i], run, delta, gfp);
-		i += done;
-		if (done < run)
+		if (!mdl_tally_run(&t, pfns[i], run))
 			break;
+		i += run;
 	}
-	if (w.last)
-		raw_cpu_write(last_leaf, w.last);
-	return i;
+	mdl_tally_end(&t);
+	return t.done;
 }
 
 /**

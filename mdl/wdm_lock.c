@@ -43,6 +43,7 @@
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 
+#include "pfndb.h"
 #include "wdm_priv.h"
 
 static char *default_backend = "pin";
@@ -130,7 +131,7 @@ static void unpin_batch(struct page **batch, unsigned int nb, bool dirty, bool m
  * file-backed write locks to process context instead).
  */
 static void mdl_release_pages(const PFN_NUMBER *pfns, unsigned long n, u32 hold, bool dirty,
-			      bool may_sleep)
+			      bool may_sleep, struct mdl_tally *uncount)
 {
 	struct page *batch[MDL_UNPIN_BATCH], *page;
 	unsigned long i, j, run;
@@ -148,6 +149,8 @@ static void mdl_release_pages(const PFN_NUMBER *pfns, unsigned long n, u32 hold,
 	for (i = 0; i < n; i += run) {
 		for (run = 1; i + run < n && pfns[i + run] == pfns[i] + run; run++)
 			;
+		if (uncount)
+			mdl_tally_run(uncount, pfns[i], run);
 		page = pfn_to_page(pfns[i]);
 		if (!(hold & MDLP_PIN)) {
 			release_run_folios(pfns[i], run, hold, dirty, may_sleep);
@@ -169,11 +172,13 @@ static void mdl_release_pages(const PFN_NUMBER *pfns, unsigned long n, u32 hold,
 	}
 	if (nb)
 		unpin_batch(batch, nb, dirty, may_sleep);
+	if (uncount)
+		mdl_tally_end(uncount);
 }
 
 static void release_pages_of(const PFN_NUMBER *pfns, unsigned long n, u32 hold, bool dirty)
 {
-	mdl_release_pages(pfns, n, hold, dirty, true);
+	mdl_release_pages(pfns, n, hold, dirty, true, NULL);
 }
 
 /**
@@ -493,12 +498,14 @@ static mdl_status_t gup_status(long ret, struct mm_struct *mm, unsigned long add
  * its other pages in the batch, which GUP returned in order, cost a
  * compare each, with no look at their struct pages (a huge page is 512 of
  * them).  A page that is not anonymous is looked at on its own: the zero
- * pages are unshared here (see unshare_zero_page()).
+ * pages are unshared here (see unshare_zero_page()).  Each folio's frames
+ * go to @t, which counts them in the lock table run by run, so no other
+ * pass over the array is needed for that.
  * Return: whether some page is not anonymous.
  */
 static bool pages_to_pfns(struct page **pages, unsigned long from, unsigned long to,
 			  struct mm_struct *mm, unsigned long va, unsigned int gup_flags,
-			  u32 hold, bool remote)
+			  u32 hold, bool remote, struct mdl_tally *t)
 {
 	PFN_NUMBER *pfns = (PFN_NUMBER *)pages;
 	unsigned long i = from, first, last, pfn;
@@ -515,20 +522,23 @@ static bool pages_to_pfns(struct page **pages, unsigned long from, unsigned long
 							 hold, remote, page);
 			if (!folio_test_anon(page_folio(page)))
 				file = true;
-			pfns[i++] = page_to_pfn(page);
+			pfn = page_to_pfn(page);
+			pfns[i++] = pfn;
+			mdl_tally_frames(t, pfn, 1);
 			continue;
 		}
 		pfn = page_to_pfn(page);
 		first = i;
 		pfns[i++] = pfn;
-		if (!MDL_MEMMAP_LINEAR || !folio_test_large(folio))
-			continue;
-		last = min_t(unsigned long, to,
-			     first + folio_nr_pages(folio) - folio_page_idx(folio, page));
-		while (i < last && pages[i] == page + (i - first)) {
-			pfns[i] = pfn + (i - first);
-			i++;
+		if (MDL_MEMMAP_LINEAR && folio_test_large(folio)) {
+			last = min_t(unsigned long, to,
+				     first + folio_nr_pages(folio) - folio_page_idx(folio, page));
+			while (i < last && pages[i] == page + (i - first)) {
+				pfns[i] = pfn + (i - first);
+				i++;
+			}
 		}
+		mdl_tally_frames(t, pfn, i - first);
 	}
 	return file;
 }
@@ -536,9 +546,10 @@ static bool pages_to_pfns(struct page **pages, unsigned long from, unsigned long
 /*
  * Pin or get user pages of @mm into the PFN array, MDL_PIN_BATCH at a
  * time.  Each batch is filled with struct page pointers (the same size as
- * a PFN) and turned into frame numbers in place before the next, so
- * nothing is allocated and a failure leaves no pointer behind: the array
- * is zeroed and everything held is released.
+ * a PFN) and turned into frame numbers in place before the next, and the
+ * frames are counted in the lock table as they come, so a failure leaves
+ * no pointer and no count behind: the array is zeroed, what was counted
+ * uncounted and everything held released.
  */
 static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsigned long n,
 				    unsigned int gup_flags, u32 hold, bool remote)
@@ -548,10 +559,12 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
 	unsigned long va = (unsigned long)mdl->StartVa, done = 0;
 	bool check_vmas = !MDL_GUP_REFUSES_LONGTERM_FILE_WRITE &&
 		(gup_flags & (FOLL_LONGTERM | FOLL_WRITE)) == (FOLL_LONGTERM | FOLL_WRITE);
+	struct mdl_tally t;
 	bool file = false;
 	long ret = 0;
 
 	BUILD_BUG_ON(sizeof(struct page *) != sizeof(PFN_NUMBER));
+	mdl_tally_start(&t, 1, GFP_KERNEL);
 	/*
 	 * Before 6.5 mdlock refuses what later kernels' GUP refuses: the
 	 * mappings are checked and pinned under one hold of mmap_lock, so no
@@ -574,20 +587,26 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
 			ret = gup_batch(mm, start, want, gup_flags, hold, remote, pages + done);
 		/* The zero pages are unshared while mmap_lock is still held if @remote. */
 		if (ret > 0 && pages_to_pfns(pages, done, done + ret, mm, va, gup_flags, hold,
-					     remote))
+					     remote, &t))
 			file = true;
 		if (remote)
 			mmap_read_unlock(mm);
 		if (ret <= 0)
 			break;
 		done += ret;
+		if (t.failed)
+			break;
 		cond_resched();
 	}
+	/* Without memory for the lock table: as GUP's own -ENOMEM. */
+	if (done == n ? !mdl_tally_end(&t) : t.failed)
+		ret = -ENOMEM;
 
-	if (done < n) {
+	if (done < n || ret == -ENOMEM) {
 		mdl_status_t status = gup_status(ret ? ret : -EFAULT, mm, va + done * PAGE_SIZE,
 						 gup_flags);
 
+		mdl_counts_sub(pfns, t.done);
 		release_pages_of(pfns, done, hold, false);
 		memset(pfns, 0, n * sizeof(*pfns));
 		return status;
@@ -647,6 +666,7 @@ mdl_status_t mdlock_lock_for(struct module *client, struct mdl *mdl,
 	struct mdl_release *rel = NULL;
 	unsigned int gup_flags;
 	mdl_status_t status;
+	bool counted;
 	u32 hold;
 
 	if ((mode != MDL_KERNEL_MODE && mode != MDL_USER_MODE) ||
@@ -723,6 +743,8 @@ mdl_status_t mdlock_lock_for(struct module *client, struct mdl *mdl,
 		status = lock_user_pages(mdl, mm, n, gup_flags, hold, mm != current->mm);
 	if (!MDL_NT_SUCCESS(status))
 		goto out_owner;
+	/* User pages were counted in the lock table as they were locked. */
+	counted = hold != MDLP_KERNEL;
 	if (mdl->Private.flags & MDLP_NOREF)
 		hold = 0;
 
@@ -739,10 +761,9 @@ mdl_status_t mdlock_lock_for(struct module *client, struct mdl *mdl,
 			goto out_release;
 		}
 	}
-	/* User locks have slept in GUP; a kernel lock may hold a hidden spinlock. */
-	if (mdl_counts_add(mdl_pfns(mdl), n,
-			   hold & (MDLP_PIN | MDLP_GET) || mdl_surely_can_sleep() ?
-			   GFP_KERNEL : GFP_NOWAIT | __GFP_NOWARN)) {
+	/* A kernel lock may hold a hidden spinlock. */
+	if (!counted && mdl_counts_add(mdl_pfns(mdl), n, mdl_surely_can_sleep() ?
+				       GFP_KERNEL : GFP_NOWAIT | __GFP_NOWARN)) {
 		status = STATUS_INSUFFICIENT_RESOURCES;
 		goto out_release;
 	}
@@ -761,6 +782,8 @@ mdl_status_t mdlock_lock_for(struct module *client, struct mdl *mdl,
 	return STATUS_SUCCESS;
 
 out_release:
+	if (counted)
+		mdl_counts_sub(mdl_pfns(mdl), n);
 	mdl_release_free(rel);
 	release_pages_of(mdl_pfns(mdl), n, hold, false);
 	memset(mdl_pfns(mdl), 0, n * sizeof(PFN_NUMBER));
@@ -792,15 +815,19 @@ static void unlock_atomic(struct mdl *mdl, unsigned long n, u32 hold, bool dirty
 {
 	PFN_NUMBER *pfns = mdl_pfns(mdl);
 	bool user = hold & (MDLP_PIN | MDLP_GET);
+	struct mdl_tally t;
 
 	mdl_unmap_own(mdl, false);
 	if (!(user && ((dirty && (mdl->Private.flags & MDLP_FILE_PAGES)) ||
 		       !mdl_can_free_pages())) ||
 	    WARN_ON_ONCE(!rel || rel->cap < n)) {
-		mdl_release_pages(pfns, n, hold, dirty, false);
+		mdl_tally_start(&t, -1, 0);
+		mdl_release_pages(pfns, n, hold, dirty, false, user ? &t : NULL);
 		mdl_release_free(rel);
 		return;
 	}
+	/* Counted out now, released later. */
+	mdl_counts_sub(pfns, n);
 	memcpy(rel->pfns, pfns, n * sizeof(*pfns));
 	rel->n = n;
 	rel->hold = hold;
@@ -824,18 +851,23 @@ mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep)
 	unsigned long n = mdl->Private.locked;
 	struct mdl_release *rel = mdl->Private.release;
 	PFN_NUMBER *pfns = mdl_pfns(mdl);
+	bool user = hold & (MDLP_PIN | MDLP_GET);
+	struct mdl_tally t;
 
 	if (!mdl_rule_check(mdl, OP_UNLOCK))
 		return STATUS_INVALID_DEVICE_REQUEST;
 
-	mdl_counts_sub(pfns, n);
+	/* User frames are counted out as they are released. */
+	if (!user)
+		mdl_counts_sub(pfns, n);
 	mdl_account(owner, cl, -(long)n);
 	mdl_uncharge_pages(n);
 	mdl->Private.release = NULL;
 
 	if (may_sleep) {
 		mdl_unmap_own(mdl, true);
-		release_pages_of(pfns, n, hold, dirty);
+		mdl_tally_start(&t, -1, 0);
+		mdl_release_pages(pfns, n, hold, dirty, true, user ? &t : NULL);
 		mdl_release_free(rel);
 	} else {
 		unlock_atomic(mdl, n, hold, dirty, rel);
