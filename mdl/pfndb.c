@@ -28,7 +28,7 @@
 static DEFINE_XARRAY_FLAGS(leaves, XA_FLAGS_LOCK_IRQ);
 static atomic_long_t nr_leaves = ATOMIC_LONG_INIT(0);
 
-DEFINE_PER_CPU(struct mdl_leaf *, mdl_last_leaf);
+DEFINE_PER_CPU(struct mdl_leaf_slots, mdl_leaf_slots);
 
 /*
  * mdl_leaf_lookup(): the leaf of counters for frames idx << LEAF_SHIFT...,

@@ -14,6 +14,8 @@
 #include <linux/percpu.h>
 #include <linux/string.h>
 
+#include <asm/barrier.h>
+
 #define LEAF_SHIFT	12
 #define LEAF_FRAMES	BIT(LEAF_SHIFT)
 #define BLOCK_SHIFT	9
@@ -33,24 +35,27 @@ struct mdl_leaf {
 };
 
 /*
- * The leaf each CPU used last: a lock and its unlock, or the MDLs of one
- * buffer, mostly find their first frame there without a lookup.  One
- * pointer, read and written whole (the leaf names its own index), and a
- * leaf lives until unload, so a stale or another CPU's entry is only a
- * miss.
+ * The leaves each CPU used last, by index modulo TALLY_SLOTS: the frames of
+ * 4 KiB pages hop between leaves (a 2 MiB buffer's may be in dozens), and
+ * the MDLs of one buffer, a lock and its unlock, mostly find theirs here:
+ * a compare, not an xarray lookup.  Each slot is one pointer, read and
+ * written whole, and names its leaf's index; a leaf lives until unload.  So
+ * a slot that another context on the CPU overwrote, or another CPU's
+ * slots after a migration, cost a miss, never a wrong leaf.
  */
-DECLARE_PER_CPU(struct mdl_leaf *, mdl_last_leaf);
+#define TALLY_SLOTS	32
+
+struct mdl_leaf_slots {
+	struct mdl_leaf *leaf[TALLY_SLOTS];
+};
+
+DECLARE_PER_CPU(struct mdl_leaf_slots, mdl_leaf_slots);
 
 struct mdl_leaf *mdl_leaf_lookup(unsigned long idx, gfp_t gfp);
 
-#define TALLY_SLOTS	8
-
 /**
  * struct mdl_tally - one pass of counting over a PFN array
- * @slot: the leaves the pass has used, by index modulo TALLY_SLOTS: the
- *        frames of 4 KiB pages hop between a few leaves, and each hop then
- *        costs a compare, not a lookup
- * @last: the leaf used last
+ * @slots: the CPU's recent leaves (see mdl_leaf_slots)
  * @pfn: the first frame of the run still open (mdl_tally_frames())
  * @len: its length; 0 if none is open
  * @done: entries counted: the closed runs, in array order
@@ -59,8 +64,7 @@ struct mdl_leaf *mdl_leaf_lookup(unsigned long idx, gfp_t gfp);
  * @failed: a leaf could not be made: counting stopped at @done
  */
 struct mdl_tally {
-	struct mdl_leaf *slot[TALLY_SLOTS];
-	struct mdl_leaf *last;
+	struct mdl_leaf_slots *slots;
 	unsigned long pfn;
 	unsigned long len;
 	unsigned long done;
@@ -71,24 +75,26 @@ struct mdl_tally {
 
 static __always_inline void mdl_tally_start(struct mdl_tally *t, int delta, gfp_t gfp)
 {
-	struct mdl_leaf *leaf = raw_cpu_read(mdl_last_leaf);
-
 	memset(t, 0, sizeof(*t));
+	t->slots = raw_cpu_ptr(&mdl_leaf_slots);
 	t->delta = delta;
 	t->gfp = gfp;
-	if (leaf)
-		t->slot[leaf->idx % TALLY_SLOTS] = leaf;
 }
 
+/* The leaf of frames idx << LEAF_SHIFT..., from the slots or the table. */
 static __always_inline struct mdl_leaf *tally_leaf(struct mdl_tally *t, unsigned long idx)
 {
-	struct mdl_leaf **slot = &t->slot[idx % TALLY_SLOTS], *leaf = *slot;
+	struct mdl_leaf **slot = &t->slots->leaf[idx % TALLY_SLOTS];
+	/* Pairs with the release below: the leaf's fields are seen set. */
+	struct mdl_leaf *leaf = smp_load_acquire(slot);
 
 	if (likely(leaf && leaf->idx == idx))
 		return leaf;
 	leaf = mdl_leaf_lookup(idx, t->gfp);
-	if (leaf)
-		*slot = leaf;
+	if (leaf) {
+		/* Published as the xarray did: a reader of the slot sees it whole. */
+		smp_store_release(slot, leaf);
+	}
 	return leaf;
 }
 
@@ -119,7 +125,6 @@ static __always_inline bool mdl_tally_run(struct mdl_tally *t, unsigned long pfn
 			t->failed = true;
 			return false;
 		}
-		t->last = leaf;
 		off = pfn & (LEAF_FRAMES - 1);
 		if (!(off & (BLOCK_FRAMES - 1)) && len >= BLOCK_FRAMES) {
 			atomic_add(t->delta, &leaf->block[off >> BLOCK_SHIFT]);
@@ -170,8 +175,6 @@ static __always_inline bool mdl_tally_end(struct mdl_tally *t)
 	if (t->len && !t->failed)
 		mdl_tally_run(t, t->pfn, t->len);
 	t->len = 0;
-	if (t->last)
-		raw_cpu_write(mdl_last_leaf, t->last);
 	return !t->failed;
 }
 
