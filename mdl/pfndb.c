@@ -12,8 +12,13 @@
  * no lock.  Beside the per-frame counters, each leaf has one counter per
  * naturally aligned 512-frame block, bumped once when an MDL's PFN array
  * covers the whole block in order (a THP, a 2 MiB kernel buffer): a frame's
- * count is its own counter plus its block's.  Adding and removing walk a
- * PFN array the same way, so what one adds the other removes.
+ * count is its own counter plus its block's.  An array is counted by its
+ * maximal runs of consecutive frames, and how a run splits into blocks and
+ * frames depends only on where it starts and how long it is, so what a
+ * lock adds its unlock removes.  The lock and unlock of user memory count
+ * as they convert and release the frames (pfndb.h), with no pass of their
+ * own; each CPU keeps the leaves it used last, so most frames find theirs
+ * without a lookup.
  */
 #include <linux/atomic.h>
 #include <linux/mm.h>
