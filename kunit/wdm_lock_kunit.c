@@ -987,6 +987,47 @@ static void lock_limit_exact_with_credit_on_another_cpu(struct kunit *test)
 	kunit_release_action(test, lk_restore_affinity, NULL);
 }
 
+/*
+ * A limit lowered under what is locked holds at once: a page unlocked then
+ * goes back to the limit, not to its CPU's credit, so it cannot be locked
+ * again until the total is under the new limit.
+ */
+static void lowered_limit_leaves_no_credit(struct kunit *test)
+{
+	const size_t pages = 64;
+	void *buf = lk_vmalloc(test, (pages + 1) * PAGE_SIZE);
+	unsigned long *old = kunit_kmalloc(test, sizeof(*old), GFP_KERNEL);
+	unsigned long total0, va = (unsigned long)buf;
+	PMDL big = mdlt_alloc(test, va, pages * PAGE_SIZE);
+	PMDL one = mdlt_alloc(test, va + pages * PAGE_SIZE, PAGE_SIZE);
+
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, lk_restore_affinity, NULL), 0);
+	lk_move_to(test, raw_smp_processor_id());
+	total0 = mdlock_total_locked_pages();
+	LK_ASSERT_STATUS(test, MmProbeAndLockPages(big, KernelMode, IoReadAccess),
+			 STATUS_SUCCESS);
+	LK_ASSERT_STATUS(test, MmProbeAndLockPages(one, KernelMode, IoReadAccess),
+			 STATUS_SUCCESS);
+
+	/* Now under what is locked. */
+	*old = mdlock_set_lock_limit(total0 + 1);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, lk_restore_limit, old), 0);
+	MmUnlockPages(one);
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), total0 + pages);
+	LK_EXPECT_STATUS(test, MmProbeAndLockPages(one, KernelMode, IoReadAccess),
+			 STATUS_WORKING_SET_QUOTA);
+
+	MmUnlockPages(big);
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), total0);
+	LK_EXPECT_STATUS(test, MmProbeAndLockPages(one, KernelMode, IoReadAccess),
+			 STATUS_SUCCESS);
+	MmUnlockPages(one);
+
+	kunit_release_action(test, lk_restore_limit, old);
+	kunit_release_action(test, lk_restore_affinity, NULL);
+}
+
 /* MmUnlockPages() of a write lock marks the frames dirty; a read lock's not. */
 static void write_lock_marks_frames_dirty_on_unlock(struct kunit *test)
 {
@@ -1099,6 +1140,7 @@ static struct kunit_case mdlock_lock_cases[] = {
 	KUNIT_CASE(user_locks_count_per_process_and_in_total),
 	KUNIT_CASE(lock_limit_refuses_with_working_set_quota),
 	KUNIT_CASE(lock_limit_exact_with_credit_on_another_cpu),
+	KUNIT_CASE(lowered_limit_leaves_no_credit),
 	KUNIT_CASE(write_lock_marks_frames_dirty_on_unlock),
 	KUNIT_CASE(probe_and_lock_process_pages_of_current),
 	KUNIT_CASE(kernel_mode_lock_of_user_memory_belongs_to_current),

@@ -35,7 +35,7 @@
 #include "internal.h"
 
 static unsigned long page_lock_limit;
-static void credits_drain(void);
+static long credits_drain(void);
 
 /* A new limit holds at once: the credits taken under the old one go back. */
 static int page_lock_limit_set(const char *val, const struct kernel_param *kp)
@@ -464,12 +464,17 @@ void mdl_clients_show(struct seq_file *m)
  * granted is what the CPUs have taken from page_lock_limit; each CPU's
  * credit is what it has taken and not yet given to a lock.  A lock takes
  * from its CPU's credit; when that is short, what it needs plus a chunk
- * from granted, checked against the limit.  An unlock gives back to its
- * CPU's credit, which returns what passes two chunks to granted.  Before a
- * lock is refused every credit goes back to granted, so the refusal is
- * exact: the pages locked plus the lock's would pass the limit.  The
- * credits are atomic (a CPU's own line, seldom touched by another), since
- * a task may move between CPUs mid-call and a drain reads them all.
+ * from granted, checked against the limit, but a chunk only while the
+ * limit is far (more than two chunks a CPU away).  An unlock gives back to
+ * its CPU's credit, which returns what passes two chunks to granted.
+ * Near the limit a lock takes exactly what it needs, and before it is
+ * refused every credit goes back to granted, so the refusal is exact: the
+ * pages locked plus the lock's would pass the limit (with other locks in
+ * flight, as exact as one shared counter was).  When the limit is lowered,
+ * every credit goes back, and unlocks return their pages to granted while
+ * it is over the limit.  The credits are atomic (a CPU's own line, seldom
+ * touched by another), since a task may move between CPUs mid-call and a
+ * drain reads them all.
  */
 static bool grant(unsigned long n, unsigned long limit)
 {
@@ -480,8 +485,11 @@ static bool grant(unsigned long n, unsigned long limit)
 	return true;
 }
 
-/* Every CPU's credit back to granted: then granted is the pages locked. */
-static void credits_drain(void)
+/*
+ * Every CPU's credit back to granted: then, with nothing in flight,
+ * granted is the pages locked.  Return: the pages given back.
+ */
+static long credits_drain(void)
 {
 	long back = 0;
 	int cpu;
@@ -489,6 +497,7 @@ static void credits_drain(void)
 	for_each_possible_cpu(cpu)
 		back += atomic_long_xchg(per_cpu_ptr(&credit, cpu), 0);
 	atomic_long_sub(back, &granted);
+	return back;
 }
 
 /**
@@ -501,21 +510,35 @@ static void credits_drain(void)
 bool mdl_charge_pages(unsigned long n)
 {
 	atomic_long_t *c = raw_cpu_ptr(&credit);
-	unsigned long limit;
+	unsigned long limit, room;
 	long have = atomic_long_read(c);
+	unsigned int tries;
 
 	while (have >= (long)n)
 		if (atomic_long_try_cmpxchg(c, &have, have - n))
 			return true;
 	limit = READ_ONCE(page_lock_limit);
-	if (grant(n + CREDIT_CHUNK, limit)) {
-		atomic_long_add(CREDIT_CHUNK, c);
+	/*
+	 * A chunk of credit only far from the limit: the CPUs' credit can
+	 * then never make a lock that fits fail.
+	 */
+	room = CREDIT_CHUNK * (2 * num_possible_cpus() + 1);
+	if (atomic_long_read(&granted) + n + room <= limit && grant(n + CREDIT_CHUNK, limit)) {
+		/* No credit taken under a limit that has just been lowered. */
+		if (READ_ONCE(page_lock_limit) == limit)
+			atomic_long_add(CREDIT_CHUNK, c);
+		else
+			atomic_long_sub(CREDIT_CHUNK, &granted);
 		return true;
 	}
-	if (grant(n, limit))
-		return true;
-	credits_drain();
-	return grant(n, limit);
+	/* Near the limit: exactly what is asked, the credits drained first. */
+	for (tries = 0; tries <= num_possible_cpus(); tries++) {
+		if (grant(n, limit))
+			return true;
+		if (!credits_drain())
+			break;
+	}
+	return false;
 }
 
 /**
@@ -527,8 +550,14 @@ bool mdl_charge_pages(unsigned long n)
 void mdl_uncharge_pages(unsigned long n)
 {
 	atomic_long_t *c = raw_cpu_ptr(&credit);
-	long have = atomic_long_add_return(n, c);
+	long have;
 
+	/* Over a lowered limit, pages go back at once, not to credit. */
+	if (unlikely(atomic_long_read(&granted) > (long)READ_ONCE(page_lock_limit))) {
+		atomic_long_sub(n, &granted);
+		return;
+	}
+	have = atomic_long_add_return(n, c);
 	if (have > 2 * CREDIT_CHUNK && atomic_long_try_cmpxchg(c, &have, CREDIT_CHUNK))
 		atomic_long_sub(have - CREDIT_CHUNK, &granted);
 }
@@ -619,6 +648,9 @@ EXPORT_SYMBOL_NS_GPL(mdlock_process_locked_pages, MDLOCK);
 
 /**
  * mdlock_total_locked_pages() - pages locked now, module-wide
+ *
+ * The sum of per-CPU counts: exact when no lock or unlock is in flight;
+ * while some are, it may be off by the pages they move.
  *
  * Context: Any context.
  * Return: the count, against which page_lock_limit is enforced.
@@ -733,20 +765,24 @@ void mdl_account_exit(void)
 	 * Every reference left is the hash's, or an MDL that a removed module
 	 * left locked (reported then), which nobody will unlock: unregister
 	 * every live address space's notifier now, before its code goes.
-	 * Records of ended address spaces are released by a percpu_ref
-	 * switch to atomic mode, which an RCU callback completes: wait for
-	 * those, then for their work.  Lookups are over: no RCU reader can
-	 * be walking the unhashed records.
+	 * Lookups are over: no RCU reader can be walking the unhashed records.
 	 */
-	rcu_barrier();
-	flush_work(&owners_free_work);
 	hlist_for_each_entry_safe(owner, tmp, &ended, hnode) {
 		hlist_del_init(&owner->hnode);
 		mmu_notifier_put(&owner->mn);
 	}
-	/* The notifiers' frees run after an SRCU grace period: wait for them. */
+	/*
+	 * An address space that ended just before, in owner_release() inside
+	 * the notifiers' SRCU read section, killed its record's reference:
+	 * wait for that; then for the RCU callback that completes the kill and
+	 * queues the release; then for the release work (mmu_notifier_put());
+	 * then for the notifiers' frees (SRCU), which queue the records' own
+	 * frees behind an RCU grace period; then for those.
+	 */
 	mmu_notifier_synchronize();
-	/* ...and queue the records' own frees behind an RCU grace period. */
+	rcu_barrier();
+	flush_work(&owners_free_work);
+	mmu_notifier_synchronize();
 	rcu_barrier();
 
 	unregister_module_notifier(&client_module_nb);

@@ -700,10 +700,20 @@ mdl_status_t mdlock_lock_for(struct module *client, struct mdl *mdl,
 				     "probe-and-lock of pageable (user) memory where sleeping is not allowed");
 			return STATUS_INVALID_DEVICE_REQUEST;
 		}
-		/* A kthread using a borrowed mm (kthread_use_mm) is its own process. */
+		/*
+		 * A kthread using a borrowed mm (kthread_use_mm) is its own
+		 * process; it may hold only a grab of that mm, whose process
+		 * may have exited: it needs a user of it, as another process's
+		 * memory does.
+		 */
 		if (process && process != current) {
 			held_mm = get_task_mm(process);
 			mm = held_mm;
+		} else if (current->flags & PF_KTHREAD) {
+			mm = current->mm;
+			if (mm && !mmget_not_zero(mm))
+				mm = NULL;
+			held_mm = mm;
 		} else {
 			mm = current->mm;
 		}
