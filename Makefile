@@ -8,7 +8,7 @@
 #                       the detector canary, all compared with scripts/manifest
 #   make manifest       rewrite scripts/manifest from the last check's logs
 #   make shell          boot the demo guest to an interactive shell
-#   make bench [REPS=5] [MAX_MIB=512]
+#   make bench [REPS=5] [MAX_MIB=512] [BOOTS=1]
 #                       lock cost beside the kernel's gup_test, in the lean
 #                       guest: table, CSV, JSON, plots in build/bench/
 #   make soak SEEDS="1 2 3" MINUTES=10 [GUEST=debug] [OPS=n]
@@ -49,7 +49,7 @@ shell:
 	@bash scripts/run-guest.sh $(GUEST) shell
 
 bench:
-	@REPS="$(REPS)" MAX_MIB="$(MAX_MIB)" bash scripts/bench.sh
+	@REPS="$(REPS)" MAX_MIB="$(MAX_MIB)" BOOTS="$(BOOTS)" bash scripts/bench.sh
 
 soak:
 	@GUEST=$(GUEST) SEEDS="$(SEEDS)" MINUTES="$(MINUTES)" OPS="$(OPS)" bash scripts/soak.sh

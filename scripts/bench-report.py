@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """bench-report.py LOG OUTDIR: make bench's numbers from the guest console.
 
-Reads the MDLOCK-BENCH lines tools/mdlock_bench.c printed, writes
+Reads the MDLOCK-BENCH lines tools/mdlock_bench.c printed (from one boot or
+several, one after the other in LOG: the medians pool them), writes
 OUTDIR/bench.csv (every measurement), OUTDIR/bench.json (per row and
 method: median, 25th and 75th percentile of (lock + unlock) time per 4 KiB
 page, and the ratio of each method's median to gup_test's), gnuplot data
@@ -17,6 +18,8 @@ import sys
 
 PAGE = 4096
 COLS = ["kind", "access", "mode", "size", "method", "rep", "lock_ns", "unlock_ns", "bytes"]
+# bench.csv: the boot (1, 2, ... in the order of the log's BEGIN markers) first.
+CSV_COLS = ["boot"] + COLS
 
 
 def quantile(values, q):
@@ -38,9 +41,13 @@ def main():
     os.makedirs(out, exist_ok=True)
     rows = []
     mem = None
+    boot = 0
     with open(log, errors="replace") as f:
         for line in f:
             line = line.strip().replace("\r", "")
+            if line.endswith("MDLOCK-BENCH-BEGIN"):
+                boot += 1
+                continue
             if line.startswith("MDLOCK-BENCH-MEM,"):
                 v = [int(x) for x in line.split(",")[1:]]
                 if len(v) == 4:
@@ -55,14 +62,15 @@ def main():
             r = dict(zip(COLS, v))
             for k in ("size", "rep", "lock_ns", "unlock_ns", "bytes"):
                 r[k] = int(r[k])
+            r["boot"] = boot
             rows.append(r)
     if not rows:
         print("bench-report: no MDLOCK-BENCH lines in %s" % log, file=sys.stderr)
         return 1
     with open(os.path.join(out, "bench.csv"), "w") as f:
-        f.write(",".join(COLS) + "\n")
+        f.write(",".join(CSV_COLS) + "\n")
         for r in rows:
-            f.write(",".join(str(r[k]) for k in COLS) + "\n")
+            f.write(",".join(str(r[k]) for k in CSV_COLS) + "\n")
 
     groups = {}
     for r in rows:
@@ -172,7 +180,8 @@ def main():
         met += ok
         print("%s  %-42s %-4s %-2s %-6s %8s  %.2fx" % ("PASS" if ok else "MISS", name, e["kind"],
                                                     e["access"], e["mode"], human(e["size"]), r))
-    print("\n%d of %d goals met" % (met, len(goals)))
+    print("\n%d of %d goals met (medians of %d boot%s)" % (met, len(goals), boot,
+                                                          "" if boot == 1 else "s"))
     with open(os.path.join(out, "bench.json"), "w") as f:
         json.dump({"rows": table, "memory": mem}, f, indent=1)
 
