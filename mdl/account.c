@@ -333,13 +333,14 @@ static DEFINE_RAW_SPINLOCK(clients_lock);
 static DEFINE_HASHTABLE(clients, 4);
 static LIST_HEAD(clients_all);
 
-static long client_sum(long __percpu *v)
+/* The sum of a per-CPU count, read CPU by CPU. */
+static long percpu_sum(long __percpu *v)
 {
 	long n = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		n += *per_cpu_ptr(v, cpu);
+		n += READ_ONCE(*per_cpu_ptr(v, cpu));
 	return n;
 }
 
@@ -424,8 +425,8 @@ static int client_module_notify(struct notifier_block *nb, unsigned long action,
 	raw_spin_unlock_irqrestore(&clients_lock, flags);
 	if (!cl)
 		return NOTIFY_DONE;
-	mdls = client_sum(cl->mdls);
-	pages = client_sum(cl->pages);
+	mdls = percpu_sum(cl->mdls);
+	pages = percpu_sum(cl->pages);
 	if (mdls) {
 		mdl_bugcheck(BC_DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS, 0, 0, 0, 0, pages,
 			     "module %s removed with %ld MDLs (%ld pages) still locked; they stay locked",
@@ -454,8 +455,8 @@ void mdl_clients_show(struct seq_file *m)
 	/* Records are freed only under this lock's holder's sight: see above. */
 	raw_spin_lock_irqsave(&clients_lock, flags);
 	list_for_each_entry(cl, &clients_all, node)
-		seq_printf(m, "%s\t%ld\t%ld\t%s\n", cl->name, client_sum(cl->mdls),
-			   client_sum(cl->pages), cl->mod ? "loaded" : "removed");
+		seq_printf(m, "%s\t%ld\t%ld\t%s\n", cl->name, percpu_sum(cl->mdls),
+			   percpu_sum(cl->pages), cl->mod ? "loaded" : "removed");
 	raw_spin_unlock_irqrestore(&clients_lock, flags);
 }
 
@@ -598,12 +599,7 @@ void mdl_account(struct mdl_owner *owner, struct mdl_client *cl, long pages)
  */
 unsigned long mdl_core_locked_mdls(void)
 {
-	long n = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		n += READ_ONCE(*per_cpu_ptr(&locked_mdls, cpu));
-	return max(n, 0L);
+	return max(percpu_sum(&locked_mdls), 0L);
 }
 
 /**

@@ -128,15 +128,20 @@ static void unpin_batch(struct page **batch, unsigned int nb, bool dirty, bool m
  * them, with no call per page.  Dirtying takes the folio lock if
  * @may_sleep; where the caller cannot sleep, it is only asked for frames
  * that need no folio lock to be dirtied (anonymous ones: unlock defers
- * file-backed write locks to process context instead).
+ * file-backed write locks to process context instead).  With @uncount,
+ * each run is counted out of the lock table as it is found (user pages,
+ * which the lock counted as it took them).
  */
 static void mdl_release_pages(const PFN_NUMBER *pfns, unsigned long n, u32 hold, bool dirty,
-			      bool may_sleep, struct mdl_tally *uncount)
+			      bool may_sleep, bool uncount)
 {
 	struct page *batch[MDL_UNPIN_BATCH], *page;
 	unsigned long i, j, run;
 	unsigned int nb = 0;
+	struct mdl_tally t;
 
+	if (uncount)
+		mdl_tally_start(&t, -1, 0);
 	if (!hold)
 		return;
 	if (hold & (MDLP_KERNEL | MDLP_MAPREF)) {
@@ -150,7 +155,7 @@ static void mdl_release_pages(const PFN_NUMBER *pfns, unsigned long n, u32 hold,
 		for (run = 1; i + run < n && pfns[i + run] == pfns[i] + run; run++)
 			;
 		if (uncount)
-			mdl_tally_run(uncount, pfns[i], run);
+			mdl_tally_run(&t, pfns[i], run);
 		page = pfn_to_page(pfns[i]);
 		if (!(hold & MDLP_PIN)) {
 			release_run_folios(pfns[i], run, hold, dirty, may_sleep);
@@ -173,12 +178,12 @@ static void mdl_release_pages(const PFN_NUMBER *pfns, unsigned long n, u32 hold,
 	if (nb)
 		unpin_batch(batch, nb, dirty, may_sleep);
 	if (uncount)
-		mdl_tally_end(uncount);
+		mdl_tally_end(&t);
 }
 
 static void release_pages_of(const PFN_NUMBER *pfns, unsigned long n, u32 hold, bool dirty)
 {
-	mdl_release_pages(pfns, n, hold, dirty, true, NULL);
+	mdl_release_pages(pfns, n, hold, dirty, true, false);
 }
 
 /**
@@ -599,7 +604,7 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
 		cond_resched();
 	}
 	/* Without memory for the lock table: as GUP's own -ENOMEM. */
-	if (done == n ? !mdl_tally_end(&t) : t.failed)
+	if (t.failed || (done == n && !mdl_tally_end(&t)))
 		ret = -ENOMEM;
 
 	if (done < n || ret == -ENOMEM) {
@@ -825,14 +830,12 @@ static void unlock_atomic(struct mdl *mdl, unsigned long n, u32 hold, bool dirty
 {
 	PFN_NUMBER *pfns = mdl_pfns(mdl);
 	bool user = hold & (MDLP_PIN | MDLP_GET);
-	struct mdl_tally t;
 
 	mdl_unmap_own(mdl, false);
 	if (!(user && ((dirty && (mdl->Private.flags & MDLP_FILE_PAGES)) ||
 		       !mdl_can_free_pages())) ||
 	    WARN_ON_ONCE(!rel || rel->cap < n)) {
-		mdl_tally_start(&t, -1, 0);
-		mdl_release_pages(pfns, n, hold, dirty, false, user ? &t : NULL);
+		mdl_release_pages(pfns, n, hold, dirty, false, user);
 		mdl_release_free(rel);
 		return;
 	}
@@ -862,7 +865,6 @@ mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep)
 	struct mdl_release *rel = mdl->Private.release;
 	PFN_NUMBER *pfns = mdl_pfns(mdl);
 	bool user = hold & (MDLP_PIN | MDLP_GET);
-	struct mdl_tally t;
 
 	if (!mdl_rule_check(mdl, OP_UNLOCK))
 		return STATUS_INVALID_DEVICE_REQUEST;
@@ -876,8 +878,7 @@ mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep)
 
 	if (may_sleep) {
 		mdl_unmap_own(mdl, true);
-		mdl_tally_start(&t, -1, 0);
-		mdl_release_pages(pfns, n, hold, dirty, true, user ? &t : NULL);
+		mdl_release_pages(pfns, n, hold, dirty, true, user);
 		mdl_release_free(rel);
 	} else {
 		unlock_atomic(mdl, n, hold, dirty, rel);

@@ -2453,6 +2453,21 @@ static void race_bad(struct race *r, const char *op, int err, __u32 status)
 		snprintf(r->what, sizeof(r->what), "%s: errno %d status 0x%x", op, err, status);
 }
 
+/*
+ * A lock or unlock of the race: counted if it succeeded, else it must be
+ * the refusal of an MDL found in the other state.
+ */
+static void race_result(struct race *r, const char *op, int err, __u32 status, int *all,
+			int *mine)
+{
+	if (!err) {
+		__atomic_fetch_add(all, 1, __ATOMIC_SEQ_CST);
+		(*mine)++;
+	} else if (err != EINVAL || status != STATUS_INVALID_DEVICE_REQUEST) {
+		race_bad(r, op, err, status);
+	}
+}
+
 /* One call of the race: 0 lock, 1 unlock, 2 query, 3 read, 4 pages. */
 static void race_op(struct racer *me, int op, __u32 i)
 {
@@ -2468,21 +2483,11 @@ static void race_op(struct racer *me, int op, __u32 i)
 		err = mdl_lock(r->fd, r->handle, i & 1 ? MDLOCK_ACCESS_WRITE
 						       : MDLOCK_ACCESS_READ,
 			       flags[me->id], &status);
-		if (!err) {
-			__atomic_fetch_add(&r->locks, 1, __ATOMIC_SEQ_CST);
-			me->locks++;
-		} else if (err != EINVAL || status != STATUS_INVALID_DEVICE_REQUEST) {
-			race_bad(r, "lock", err, status);
-		}
+		race_result(r, "lock", err, status, &r->locks, &me->locks);
 		break;
 	case 1:
 		err = mdl_unlock(r->fd, r->handle, &status);
-		if (!err) {
-			__atomic_fetch_add(&r->unlocks, 1, __ATOMIC_SEQ_CST);
-			me->unlocks++;
-		} else if (err != EINVAL || status != STATUS_INVALID_DEVICE_REQUEST) {
-			race_bad(r, "unlock", err, status);
-		}
+		race_result(r, "unlock", err, status, &r->unlocks, &me->unlocks);
 		break;
 	case 2:
 		err = mdl_query(r->fd, r->handle, &q);
