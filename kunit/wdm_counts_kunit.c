@@ -412,6 +412,65 @@ static void kernel_block_and_sub_range_count_per_frame(struct kunit *test)
 	CT_EXPECT_FRAMES(test, pfn, CT_BLOCK_PAGES, 0U);
 }
 
+/*
+ * MDLs over runs of a block that start and end anywhere: each run is
+ * counted in aligned chunks of 1, 8, 64 and 512 frames, so every frame's
+ * count must still be the number of locked MDLs over it, as each is locked
+ * and, in another order, unlocked.
+ */
+static const struct { u16 first, n; } ct_runs[] = {
+	{ 1, 511 }, { 3, 61 }, { 8, 120 }, { 64, 448 }, { 7, 505 }, { 0, 512 },
+	{ 130, 1 }, { 63, 66 }, { 200, 300 }, { 511, 1 }, { 9, 7 }, { 72, 64 },
+};
+
+/* Frames of the block whose count differs from the MDLs of @locked over it. */
+static unsigned long ct_runs_miscounted(unsigned long pfn, unsigned long locked,
+					unsigned long *bad)
+{
+	unsigned long f, i, wrong = 0;
+	unsigned int want;
+
+	*bad = 0;
+	for (f = 0; f < CT_BLOCK_PAGES; f++) {
+		want = 0;
+		for (i = 0; i < ARRAY_SIZE(ct_runs); i++)
+			if ((locked & BIT(i)) && f >= ct_runs[i].first &&
+			    f < ct_runs[i].first + ct_runs[i].n)
+				want++;
+		if (mdlock_frame_lock_count(pfn + f) != want && !wrong++)
+			*bad = f;
+	}
+	return wrong;
+}
+
+static void runs_anywhere_count_per_frame(struct kunit *test)
+{
+	unsigned long pfn, locked = 0, bad, i, k;
+	u8 *buf = ct_alloc_block(test, &pfn);
+	PMDL mdl[ARRAY_SIZE(ct_runs)];
+	NTSTATUS status;
+
+	for (i = 0; i < ARRAY_SIZE(ct_runs); i++) {
+		mdl[i] = mdlt_alloc(test, (unsigned long)buf + ct_runs[i].first * PAGE_SIZE,
+				    ct_runs[i].n * PAGE_SIZE);
+		status = MmProbeAndLockPages(mdl[i], KernelMode, IoReadAccess);
+		CT_ASSERT_STATUS(test, status, STATUS_SUCCESS);
+		locked |= BIT(i);
+		KUNIT_EXPECT_EQ_MSG(test, ct_runs_miscounted(pfn, locked, &bad), 0UL,
+				    "after locking run %lu: frame +%lu", i, bad);
+	}
+	/* Every other one, then the rest, from the last. */
+	for (k = 0; k < ARRAY_SIZE(ct_runs); k++) {
+		i = k < ARRAY_SIZE(ct_runs) / 2 ? 2 * k + 1 : 2 * (ARRAY_SIZE(ct_runs) - 1 - k);
+		MmUnlockPages(mdl[i]);
+		mdlock_flush_deferred();
+		locked &= ~BIT(i);
+		KUNIT_EXPECT_EQ_MSG(test, ct_runs_miscounted(pfn, locked, &bad), 0UL,
+				    "after unlocking run %lu: frame +%lu", i, bad);
+	}
+	CT_EXPECT_FRAMES(test, pfn, CT_BLOCK_PAGES, 0U);
+}
+
 /* Frames nobody locked count 0, next to frames that are locked. */
 static void never_locked_frames_count_0(struct kunit *test)
 {
@@ -579,6 +638,7 @@ static struct kunit_case mdlock_counts_cases[] = {
 	KUNIT_CASE(pin_and_get_locks_of_one_page_count_2),
 	KUNIT_CASE(kernel_block_locked_twice_counts_2_1_0),
 	KUNIT_CASE(kernel_block_and_sub_range_count_per_frame),
+	KUNIT_CASE(runs_anywhere_count_per_frame),
 	KUNIT_CASE(never_locked_frames_count_0),
 	KUNIT_CASE(counts_zero_after_failed_lock),
 	KUNIT_CASE(refused_relock_keeps_count_1),

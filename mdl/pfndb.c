@@ -9,13 +9,14 @@
  * A module cannot size a flat array by max_pfn, so the table is sparse: one
  * leaf of counters per 4096 frames, allocated when a frame in it is first
  * locked and kept until unload, found through an xarray whose reads take
- * no lock.  Beside the per-frame counters, each leaf has one counter per
- * naturally aligned 512-frame block, bumped once when an MDL's PFN array
- * covers the whole block in order (a THP, a 2 MiB kernel buffer): a frame's
- * count is its own counter plus its block's.  An array is counted by its
- * maximal runs of consecutive frames, and how a run splits into blocks and
- * frames depends only on where it starts and how long it is, so what a
- * lock adds its unlock removes.  The lock and unlock of user memory count
+ * no lock.  An array is counted by its maximal runs of consecutive frames,
+ * each cut into naturally aligned chunks of 1, 8, 64 or 512 frames with a
+ * counter each (a leaf has 4096 + 512 + 64 + 8 of them, 20 KiB in all): a
+ * THP or a 2 MiB kernel buffer costs one, a run of 512 frames that starts
+ * anywhere at most 22, not 512.  A frame's count is the sum of the four
+ * counters of the chunks that cover it.  How a run splits depends only on
+ * where it starts and how long it is, so what a lock adds its unlock
+ * removes.  The lock and unlock of user memory count
  * as they convert and release the frames (pfndb.h), with no pass of their
  * own; each CPU keeps the leaves it used last, so most frames find theirs
  * without a lookup.
@@ -48,6 +49,7 @@ noinline struct mdl_leaf *mdl_leaf_lookup(unsigned long idx, gfp_t gfp)
 {
 	struct mdl_leaf *leaf = xa_load(&leaves, idx), *old;
 	unsigned long flags;
+	unsigned int level;
 
 	if (likely(leaf) || !gfp)
 		return leaf;
@@ -56,17 +58,19 @@ noinline struct mdl_leaf *mdl_leaf_lookup(unsigned long idx, gfp_t gfp)
 	if (!leaf)
 		return NULL;
 	leaf->idx = idx;
-	leaf->frame = kvcalloc(LEAF_FRAMES, sizeof(atomic_t), gfp);
-	if (!leaf->frame) {
+	leaf->level[0] = kvcalloc(LEAF_FRAMES, sizeof(atomic_t), gfp);
+	if (!leaf->level[0]) {
 		kfree(leaf);
 		return NULL;
 	}
+	for (level = 1; level < CHUNK_LEVELS; level++)
+		leaf->level[level] = leaf->upper + LEVEL_BASE(level) - LEAF_FRAMES;
 	xa_lock_irqsave(&leaves, flags);
 	old = __xa_cmpxchg(&leaves, idx, NULL, leaf, GFP_ATOMIC | __GFP_NOWARN);
 	xa_unlock_irqrestore(&leaves, flags);
 	if (old) {
 		/* Lost a race with another locker, or no memory for the xarray. */
-		kvfree(leaf->frame);
+		kvfree(leaf->level[0]);
 		kfree(leaf);
 		return xa_is_err(old) ? NULL : old;
 	}
@@ -87,8 +91,7 @@ static unsigned long counts_walk(const unsigned long *pfns, unsigned long n, int
 
 	mdl_tally_start(&t, delta, gfp);
 	while (i < n) {
-		for (run = 1; i + run < n && pfns[i + run] == pfns[i] + run; run++)
-			;
+		run = mdl_pfn_run(pfns, i, n);
 		if (!mdl_tally_run(&t, pfns[i], run))
 			break;
 		i += run;
@@ -131,8 +134,11 @@ void mdl_counts_sub(const unsigned long *pfns, unsigned long n)
 static unsigned int leaf_count(struct mdl_leaf *leaf, unsigned long pfn)
 {
 	unsigned long off = pfn & (LEAF_FRAMES - 1);
+	unsigned int level, count = 0;
 
-	return atomic_read(&leaf->frame[off]) + atomic_read(&leaf->block[off >> BLOCK_SHIFT]);
+	for (level = 0; level < CHUNK_LEVELS; level++)
+		count += atomic_read(&leaf->level[level][off >> (level * CHUNK_STEP)]);
+	return count;
 }
 
 /**
@@ -179,7 +185,7 @@ void mdl_counts_stats(struct seq_file *m)
 	seq_printf(m, "lock_table_leaves %ld\n", n);
 	seq_printf(m, "lock_table_bytes %ld\n",
 		   n * (long)(kmalloc_size_roundup(sizeof(struct mdl_leaf)) +
-			      LEAF_FRAMES * sizeof(atomic_t)));
+			      kmalloc_size_roundup(LEAF_FRAMES * sizeof(atomic_t))));
 }
 
 void mdl_counts_exit(void)
@@ -188,7 +194,7 @@ void mdl_counts_exit(void)
 	unsigned long idx;
 
 	xa_for_each(&leaves, idx, leaf) {
-		kvfree(leaf->frame);
+		kvfree(leaf->level[0]);
 		kfree(leaf);
 	}
 	xa_destroy(&leaves);

@@ -152,8 +152,7 @@ static void mdl_release_pages(const PFN_NUMBER *pfns, unsigned long n, u32 hold,
 		return;
 	}
 	for (i = 0; i < n; i += run) {
-		for (run = 1; i + run < n && pfns[i + run] == pfns[i] + run; run++)
-			;
+		run = mdl_pfn_run(pfns, i, n);
 		if (uncount)
 			mdl_tally_run(&t, pfns[i], run);
 		page = pfn_to_page(pfns[i]);
@@ -497,6 +496,19 @@ static mdl_status_t gup_status(long ret, struct mm_struct *mm, unsigned long add
 	}
 }
 
+/* pfns[k] = @pfn + k for k < RUN_STRIDE */
+static __always_inline void pfn_fill(PFN_NUMBER *pfns, unsigned long pfn)
+{
+	pfns[0] = pfn;
+	pfns[1] = pfn + 1;
+	pfns[2] = pfn + 2;
+	pfns[3] = pfn + 3;
+	pfns[4] = pfn + 4;
+	pfns[5] = pfn + 5;
+	pfns[6] = pfn + 6;
+	pfns[7] = pfn + 7;
+}
+
 /*
  * Turn pages[from..to) into frame numbers in place, a folio at a time: an
  * anonymous folio (the common case) costs one look at its head page, and
@@ -538,6 +550,12 @@ static bool pages_to_pfns(struct page **pages, unsigned long from, unsigned long
 		if (MDL_MEMMAP_LINEAR && folio_test_large(folio)) {
 			last = min_t(unsigned long, to,
 				     first + folio_nr_pages(folio) - folio_page_idx(folio, page));
+			/* RUN_STRIDE entries a branch, as mdl_pfn_run() */
+			for (; i + RUN_STRIDE <= last &&
+			     !mdl_stride_differs((unsigned long *)pages + i,
+						 (unsigned long)(page + (i - first)),
+						 sizeof(*page)); i += RUN_STRIDE)
+				pfn_fill(pfns + i, pfn + (i - first));
 			while (i < last && pages[i] == page + (i - first)) {
 				pfns[i] = pfn + (i - first);
 				i++;
