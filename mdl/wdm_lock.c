@@ -355,14 +355,14 @@ static struct page *kernel_page(unsigned long va)
  * is never paged only gives up catching a driver that frees it while it is
  * locked.
  */
-static mdl_status_t lock_kernel_pages(struct mdl *mdl, unsigned long n)
+static mdl_status_t lock_kernel_pages(struct mdl *mdl, unsigned long n, const u64 *segs)
 {
 	PFN_NUMBER *pfns = mdl_pfns(mdl);
 	unsigned long va = (unsigned long)mdl->StartVa, i;
 	struct page *page;
 
 	for (i = 0; i < n; i++) {
-		page = kernel_page(va + i * PAGE_SIZE);
+		page = kernel_page(segs ? segs[i] : va + i * PAGE_SIZE);
 		if (!page) {
 			release_pages_of(pfns, i, mdl->Private.flags & MDLP_NOREF ? 0 : MDLP_KERNEL,
 					 false);
@@ -566,16 +566,29 @@ static bool pages_to_pfns(struct page **pages, unsigned long from, unsigned long
 	return file;
 }
 
+/* How many of segs[from..to) continue segs[from] page by page. */
+static unsigned long segs_run(const u64 *segs, unsigned long from, unsigned long to)
+{
+	unsigned long i;
+
+	for (i = from + 1; i < to && segs[i] == segs[from] + (i - from) * PAGE_SIZE; i++)
+		;
+	return i - from;
+}
+
 /*
  * Pin or get user pages of @mm into the PFN array, MDL_PIN_BATCH at a
  * time.  Each batch is filled with struct page pointers (the same size as
  * a PFN) and turned into frame numbers in place before the next, and the
  * frames are counted in the lock table as they come, so a failure leaves
  * no pointer and no count behind: the array is zeroed, what was counted
- * uncounted and everything held released.
+ * uncounted and everything held released.  With @segs, page i is the one
+ * at segs[i] (MmProbeAndLockSelectedPages), each run of consecutive
+ * segments a batch of its own; otherwise the MDL's buffer.
  */
 static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsigned long n,
-				    unsigned int gup_flags, u32 hold, bool remote)
+				    unsigned int gup_flags, u32 hold, bool remote,
+				    const u64 *segs)
 {
 	PFN_NUMBER *pfns = mdl_pfns(mdl);
 	struct page **pages = (struct page **)pfns;
@@ -597,8 +610,11 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
 		remote = true;
 
 	while (done < n) {
-		unsigned long start = va + done * PAGE_SIZE;
+		unsigned long start = segs ? segs[done] : va + done * PAGE_SIZE;
 		unsigned long want = min_t(unsigned long, n - done, MDL_PIN_BATCH);
+
+		if (segs)
+			want = segs_run(segs, done, done + want);
 
 		if (remote && mmap_read_lock_killable(mm)) {
 			ret = -EINTR;
@@ -609,8 +625,9 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
 		else
 			ret = gup_batch(mm, start, want, gup_flags, hold, remote, pages + done);
 		/* The zero pages are unshared while mmap_lock is still held if @remote. */
-		if (ret > 0 && pages_to_pfns(pages, done, done + ret, mm, va, gup_flags, hold,
-					     remote, &t))
+		/* as if pages[done] were at @start and the rest followed it */
+		if (ret > 0 && pages_to_pfns(pages, done, done + ret, mm, start - done * PAGE_SIZE,
+					     gup_flags, hold, remote, &t))
 			file = true;
 		if (remote)
 			mmap_read_unlock(mm);
@@ -626,7 +643,8 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
 		ret = -ENOMEM;
 
 	if (done < n || ret == -ENOMEM) {
-		mdl_status_t status = gup_status(ret ? ret : -EFAULT, mm, va + done * PAGE_SIZE,
+		mdl_status_t status = gup_status(ret ? ret : -EFAULT, mm,
+						 segs ? segs[done] : va + done * PAGE_SIZE,
 						 gup_flags);
 
 		mdl_counts_sub(pfns, t.done);
@@ -644,41 +662,25 @@ static bool is_user_range(unsigned long va, unsigned long len)
 	return va + len > va && va + len <= TASK_SIZE_MAX;
 }
 
-/**
- * mdlock_lock_for() - MmProbeAndLockPages / MmProbeAndLockProcessPages
- * @client: the module the lock is for (THIS_MODULE of the caller, which
- *          mdlock_probe_and_lock() passes); mdlock's own for /dev/mdlock
- * @mdl: an unlocked MDL describing the buffer
- * @process: whose memory a user address is in; NULL for the caller's
- * @mode: MDL_USER_MODE (the buffer must be user memory) or MDL_KERNEL_MODE
- * @operation: MDL_IO_READ_ACCESS, MDL_IO_WRITE_ACCESS or MDL_IO_MODIFY_ACCESS
- * @flags: MDLOCK_LOCK_PIN or MDLOCK_LOCK_GET for user pages (0: the
- *         default_backend module parameter), optionally with
- *         MDLOCK_LOCK_LONGTERM (pins only) for a lock held indefinitely
- *
- * Makes every page resident, checks it for the access asked for (breaking
- * copy-on-write for a write lock; a read lock of never-written anonymous
- * memory gets its own frames, not the shared zero page), and holds it:
- * user pages with pin_user_pages or get_user_pages (never FOLL_FORCE), in
- * batches of 512 pages, kernel pages with a reference.  Fills the PFN
- * array, sets MDL_PAGES_LOCKED (and MDL_WRITE_OPERATION), counts each
- * frame in the lock table and the pages against the owning process and
- * the module-wide limit.  On failure nothing is left held, the PFN array
- * holds no page pointer, and the header is unchanged.
- *
- * Context: Process context for user memory.  Kernel memory may be locked
- * in atomic context (Windows' DISPATCH_LEVEL), but not in a hardirq.
- * Return: STATUS_SUCCESS; STATUS_ACCESS_VIOLATION for memory that is not
- * there, not user memory in UserMode, or lacks the access;
- * STATUS_NOT_SUPPORTED for memory the kernel will not pin long-term;
- * STATUS_WORKING_SET_QUOTA past the page_lock_limit;
- * STATUS_INSUFFICIENT_RESOURCES without memory for the bookkeeping;
- * STATUS_INVALID_DEVICE_REQUEST for a broken rule (reported as its bug
- * check); STATUS_INVALID_PARAMETER for bad @mode, @operation or @flags.
- */
-mdl_status_t mdlock_lock_for(struct module *client, struct mdl *mdl,
+/* What the segments of MmProbeAndLockSelectedPages() point to. */
+enum segs_kind { SEGS_USER, SEGS_KERNEL, SEGS_MIXED, SEGS_UNALIGNED };
+
+static enum segs_kind segs_kind(const u64 *segs, unsigned long n)
+{
+	unsigned long i, users = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!PAGE_ALIGNED(segs[i]))
+			return SEGS_UNALIGNED;
+		if (is_user_range(segs[i], PAGE_SIZE))
+			users++;
+	}
+	return users == n ? SEGS_USER : users ? SEGS_MIXED : SEGS_KERNEL;
+}
+
+static mdl_status_t lock_for(struct module *client, struct mdl *mdl,
 			     struct task_struct *process, int mode, int operation,
-			     unsigned int flags)
+			     unsigned int flags, const u64 *segs)
 {
 	bool write = operation == MDL_IO_WRITE_ACCESS || operation == MDL_IO_MODIFY_ACCESS;
 	unsigned long va = mdl_va(mdl), n = mdl_span(mdl);
@@ -688,8 +690,9 @@ mdl_status_t mdlock_lock_for(struct module *client, struct mdl *mdl,
 	struct mm_struct *mm = NULL, *held_mm = NULL;
 	struct mdl_release *rel = NULL;
 	unsigned int gup_flags;
+	enum segs_kind kind;
 	mdl_status_t status;
-	bool counted;
+	bool counted, user;
 	u32 hold;
 
 	if ((mode != MDL_KERNEL_MODE && mode != MDL_USER_MODE) ||
@@ -705,12 +708,31 @@ mdl_status_t mdlock_lock_for(struct module *client, struct mdl *mdl,
 			     "probe-and-lock above DISPATCH_LEVEL (in a hardirq)");
 		return STATUS_INVALID_DEVICE_REQUEST;
 	}
-	if (mode == MDL_USER_MODE && (!mdl->ByteCount || !is_user_range(va, mdl->ByteCount)))
-		return STATUS_ACCESS_VIOLATION;
+	if (segs) {
+		kind = segs_kind(segs, n);
+		if (kind == SEGS_UNALIGNED)
+			return STATUS_INVALID_PARAMETER;
+		user = kind == SEGS_USER;
+		if (mode == MDL_USER_MODE && (!mdl->ByteCount || !user))
+			return STATUS_ACCESS_VIOLATION;
+		if (kind == SEGS_MIXED)
+			return STATUS_INVALID_PARAMETER;
+		/* Selected pages are locked at PASSIVE or APC_LEVEL only, even kernel ones. */
+		if (!user && !mdl_can_sleep()) {
+			mdl_bugcheck(BC_IRQL_NOT_LESS_OR_EQUAL, BCP_HIDE(4), segs[0], mdl_irql(),
+				     write, (u64)(unsigned long)__builtin_return_address(0),
+				     "MmProbeAndLockSelectedPages where sleeping is not allowed");
+			return STATUS_INVALID_DEVICE_REQUEST;
+		}
+	} else {
+		user = is_user_range(va, mdl->ByteCount);
+		if (mode == MDL_USER_MODE && (!mdl->ByteCount || !user))
+			return STATUS_ACCESS_VIOLATION;
+	}
 	if (!mdl->ByteCount)
 		return STATUS_INVALID_PARAMETER;
 
-	if (is_user_range(va, mdl->ByteCount)) {
+	if (user) {
 		if (!(flags & (MDLOCK_LOCK_PIN | MDLOCK_LOCK_GET)))
 			flags |= mdl_default_is_get() ? MDLOCK_LOCK_GET : MDLOCK_LOCK_PIN;
 		/* A long-term hold must be a pin: a reference goes stale across COW. */
@@ -771,9 +793,9 @@ mdl_status_t mdlock_lock_for(struct module *client, struct mdl *mdl,
 	gup_flags = (write ? FOLL_WRITE : 0) |
 		    (hold == MDLP_PIN && (flags & MDLOCK_LOCK_LONGTERM) ? FOLL_LONGTERM : 0);
 	if (hold == MDLP_KERNEL)
-		status = lock_kernel_pages(mdl, n);
+		status = lock_kernel_pages(mdl, n, segs);
 	else
-		status = lock_user_pages(mdl, mm, n, gup_flags, hold, mm != current->mm);
+		status = lock_user_pages(mdl, mm, n, gup_flags, hold, mm != current->mm, segs);
 	if (!MDL_NT_SUCCESS(status))
 		goto out_owner;
 	/* User pages were counted in the lock table as they were locked. */
@@ -831,7 +853,80 @@ out_mm:
 		mmput(held_mm);
 	return status;
 }
+
+/**
+ * mdlock_lock_for() - MmProbeAndLockPages / MmProbeAndLockProcessPages
+ * @client: the module the lock is for (THIS_MODULE of the caller, which
+ *          mdlock_probe_and_lock() passes); mdlock's own for /dev/mdlock
+ * @mdl: an unlocked MDL describing the buffer
+ * @process: whose memory a user address is in; NULL for the caller's
+ * @mode: MDL_USER_MODE (the buffer must be user memory) or MDL_KERNEL_MODE
+ * @operation: MDL_IO_READ_ACCESS, MDL_IO_WRITE_ACCESS or MDL_IO_MODIFY_ACCESS
+ * @flags: MDLOCK_LOCK_PIN or MDLOCK_LOCK_GET for user pages (0: the
+ *         default_backend module parameter), optionally with
+ *         MDLOCK_LOCK_LONGTERM (pins only) for a lock held indefinitely
+ *
+ * Makes every page resident, checks it for the access asked for (breaking
+ * copy-on-write for a write lock; a read lock of never-written anonymous
+ * memory gets its own frames, not the shared zero page), and holds it:
+ * user pages with pin_user_pages or get_user_pages (never FOLL_FORCE), in
+ * batches of 512 pages, kernel pages with a reference.  Fills the PFN
+ * array, sets MDL_PAGES_LOCKED (and MDL_WRITE_OPERATION), counts each
+ * frame in the lock table and the pages against the owning process and
+ * the module-wide limit.  On failure nothing is left held, the PFN array
+ * holds no page pointer, and the header is unchanged.
+ *
+ * Context: Process context for user memory.  Kernel memory may be locked
+ * in atomic context (Windows' DISPATCH_LEVEL), but not in a hardirq.
+ * Return: STATUS_SUCCESS; STATUS_ACCESS_VIOLATION for memory that is not
+ * there, not user memory in UserMode, or lacks the access;
+ * STATUS_NOT_SUPPORTED for memory the kernel will not pin long-term;
+ * STATUS_WORKING_SET_QUOTA past the page_lock_limit;
+ * STATUS_INSUFFICIENT_RESOURCES without memory for the bookkeeping;
+ * STATUS_INVALID_DEVICE_REQUEST for a broken rule (reported as its bug
+ * check); STATUS_INVALID_PARAMETER for bad @mode, @operation or @flags.
+ */
+mdl_status_t mdlock_lock_for(struct module *client, struct mdl *mdl,
+			     struct task_struct *process, int mode, int operation,
+			     unsigned int flags)
+{
+	return lock_for(client, mdl, process, mode, operation, flags, NULL);
+}
 EXPORT_SYMBOL_NS_GPL(mdlock_lock_for, MDLOCK);
+
+/**
+ * mdlock_lock_selected_for() - MmProbeAndLockSelectedPages
+ * @client: the module the lock is for (THIS_MODULE of the caller, which
+ *          mdlock_probe_and_lock_selected() passes)
+ * @mdl: an unlocked MDL; its span (ByteOffset and ByteCount) says how many
+ *       pages, its StartVa is not used
+ * @segments: one page-aligned address per page, in the order of the PFN
+ *            array (a FILE_SEGMENT_ELEMENT array): all user addresses of
+ *            the calling process, or with MDL_KERNEL_MODE all kernel ones
+ * @mode: MDL_USER_MODE or MDL_KERNEL_MODE
+ * @operation: MDL_IO_READ_ACCESS, MDL_IO_WRITE_ACCESS or MDL_IO_MODIFY_ACCESS
+ * @flags: as for mdlock_lock_for()
+ *
+ * mdlock_lock_for() for pages that need not be contiguous: page i of the
+ * MDL is the page at @segments[i].  Runs of consecutive segments are
+ * pinned a batch at a time.  The same frame may be named twice; it is
+ * then held and counted twice, as by an MDL over it twice.
+ *
+ * Context: Process context, may sleep, even for kernel memory (Windows:
+ * IRQL <= APC_LEVEL).
+ * Return: as mdlock_lock_for(); STATUS_INVALID_PARAMETER for a segment
+ * that is not page-aligned, or a mix of user and kernel segments;
+ * STATUS_ACCESS_VIOLATION for a kernel segment in UserMode.
+ */
+mdl_status_t mdlock_lock_selected_for(struct module *client, struct mdl *mdl,
+				      const u64 *segments, int mode, int operation,
+				      unsigned int flags)
+{
+	if (!segments)
+		return STATUS_INVALID_PARAMETER;
+	return lock_for(client, mdl, NULL, mode, operation, flags, segments);
+}
+EXPORT_SYMBOL_NS_GPL(mdlock_lock_selected_for, MDLOCK);
 
 /* ---- Unlock */
 

@@ -145,6 +145,24 @@ mdl_status_t __must_check mdlock_lock_for(struct module *client, struct mdl *mdl
  */
 #define mdlock_probe_and_lock(mdl, process, mode, operation, flags) \
 	mdlock_lock_for(THIS_MODULE, mdl, process, mode, operation, flags)
+mdl_status_t __must_check mdlock_lock_selected_for(struct module *client, struct mdl *mdl,
+						   const u64 *segments, int mode, int operation,
+						   unsigned int flags);
+
+/**
+ * mdlock_probe_and_lock_selected() - lock the pages at a list of addresses
+ * @mdl: an unlocked MDL whose span says how many pages
+ * @segments: one page-aligned address per page (u64, FILE_SEGMENT_ELEMENT)
+ * @mode: MDL_KERNEL_MODE or MDL_USER_MODE
+ * @operation: MDL_IO_READ_ACCESS, MDL_IO_WRITE_ACCESS or MDL_IO_MODIFY_ACCESS
+ * @flags: MDLOCK_LOCK_* flags
+ *
+ * mdlock_lock_selected_for() with THIS_MODULE.
+ *
+ * Return: as mdlock_lock_selected_for().
+ */
+#define mdlock_probe_and_lock_selected(mdl, segments, mode, operation, flags) \
+	mdlock_lock_selected_for(THIS_MODULE, mdl, segments, mode, operation, flags)
 mdl_status_t mdlock_unlock(struct mdl *mdl);
 mdl_status_t mdlock_build_nonpaged(struct mdl *mdl);
 mdl_status_t mdlock_build_partial(struct mdl *source, struct mdl *target,

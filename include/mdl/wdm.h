@@ -35,6 +35,8 @@ typedef unsigned long ULONG_PTR;
 typedef long LONG_PTR;
 typedef size_t SIZE_T;
 typedef unsigned long PFN_NUMBER, *PPFN_NUMBER;
+typedef u64 ULONGLONG;
+typedef void *PVOID64;
 typedef mdl_status_t NTSTATUS;
 
 #ifndef TRUE
@@ -286,6 +288,39 @@ static inline NTSTATUS __must_check MmProbeAndLockProcessPages(PMDL mdl, PEPROCE
 							       LOCK_OPERATION operation)
 {
 	return mdlock_probe_and_lock(mdl, process, mode, operation, 0);
+}
+
+/**
+ * union _FILE_SEGMENT_ELEMENT - one page of MmProbeAndLockSelectedPages()
+ * @Buffer: the page-aligned address of the page
+ * @Alignment: the same, as a number
+ */
+typedef union _FILE_SEGMENT_ELEMENT {
+	PVOID64 Buffer;
+	ULONGLONG Alignment;
+} FILE_SEGMENT_ELEMENT, *PFILE_SEGMENT_ELEMENT;
+
+static_assert(sizeof(FILE_SEGMENT_ELEMENT) == sizeof(u64));
+
+/**
+ * MmProbeAndLockSelectedPages() - lock the pages at a list of addresses
+ * @mdl: an unlocked MDL whose ByteOffset and ByteCount give the number of
+ *       pages (its StartVa is not used)
+ * @segments: one element per page, page-aligned, in PFN-array order
+ * @mode: UserMode (every segment must be user memory) or KernelMode
+ * @operation: IoReadAccess, IoWriteAccess or IoModifyAccess
+ *
+ * Context: Process context, may sleep, for kernel memory too.
+ * Return: as MmProbeAndLockPages(); STATUS_INVALID_PARAMETER for an
+ * unaligned segment or a mix of user and kernel segments.
+ */
+static inline NTSTATUS __must_check MmProbeAndLockSelectedPages(PMDL mdl,
+								PFILE_SEGMENT_ELEMENT segments,
+								KPROCESSOR_MODE mode,
+								LOCK_OPERATION operation)
+{
+	return mdlock_probe_and_lock_selected(mdl, segments ? &segments->Alignment : NULL,
+					      mode, operation, 0);
 }
 
 /**
