@@ -73,6 +73,7 @@ static_assert(sizeof(struct mdlock_pages) == 32);
 static_assert(sizeof(struct mdlock_range) == 24);
 static_assert(sizeof(struct mdlock_rw) == 40);
 static_assert(sizeof(struct mdlock_stats) == 48);
+static_assert(sizeof(struct mdlock_lock_selected) == 32);
 
 static unsigned int max_handles = 1024;
 module_param(max_handles, uint, 0644);
@@ -525,46 +526,45 @@ out:
 	return ret;
 }
 
-static long mdlock_ioctl_lock(struct mdlock_file *mf, void __user *argp)
+/*
+ * Lock the MDL of @handle, its own buffer or with @segs the pages they
+ * name (MmProbeAndLockSelectedPages), charged to the caller first.
+ * Return: 0 or -errno, and the NTSTATUS in *@status.
+ */
+static long obj_lock(struct mdlock_file *mf, u32 handle, u32 access, const u64 *segs,
+		     unsigned long count, u32 *status)
 {
-	struct mdlock_lock args;
+	const unsigned int lflags = MDLOCK_LOCK_PIN | MDLOCK_LOCK_LONGTERM;
 	struct mdlock_obj *obj;
-	mdl_status_t status;
+	mdl_status_t st;
 	unsigned long n;
 	long ret;
 
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	if (args.status || args.access > MDLOCK_ACCESS_MODIFY ||
-	    (args.flags & ~(MDLOCK_LOCK_PIN | MDLOCK_LOCK_GET)))
-		return -EINVAL;
-	if (args.flags & MDLOCK_LOCK_GET) {
-		/* A reference is not coherent across fork and COW: no indefinite hold. */
-		args.status = (__force u32)STATUS_INVALID_PARAMETER;
-		ret = -EINVAL;
-		goto out;
-	}
-	obj = obj_get(mf, args.handle);
+	obj = obj_get(mf, handle);
 	if (IS_ERR(obj)) {
-		args.status = lookup_status(obj);
-		ret = PTR_ERR(obj);
-		goto out;
+		*status = lookup_status(obj);
+		return PTR_ERR(obj);
 	}
 
 	n = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(obj->mdl),
 					   MmGetMdlByteCount(obj->mdl));
-	if (obj->mdl->MdlFlags & (MDL_PAGES_LOCKED | MDL_PARTIAL)) {
-		/* Broken rule: mdlock_probe_and_lock() refuses and reports it. */
-		status = mdlock_probe_and_lock(obj->mdl, NULL, UserMode, args.access,
-					       MDLOCK_LOCK_PIN | MDLOCK_LOCK_LONGTERM);
-		ret = mdlock_status_to_errno(status);
+	if (segs && count != n) {
+		st = STATUS_INVALID_PARAMETER;
+		ret = -EINVAL;
+	} else if (obj->mdl->MdlFlags & (MDL_PAGES_LOCKED | MDL_PARTIAL)) {
+		/* Broken rule: the lock refuses and reports it. */
+		st = segs ? mdlock_probe_and_lock_selected(obj->mdl, segs, UserMode, access,
+							   lflags) :
+			    mdlock_probe_and_lock(obj->mdl, NULL, UserMode, access, lflags);
+		ret = mdlock_status_to_errno(st);
 	} else if (memlock_charge(obj, n)) {
-		status = STATUS_WORKING_SET_QUOTA;
+		st = STATUS_WORKING_SET_QUOTA;
 		ret = -ENOMEM;
 	} else {
-		status = mdlock_probe_and_lock(obj->mdl, NULL, UserMode, args.access,
-					       MDLOCK_LOCK_PIN | MDLOCK_LOCK_LONGTERM);
-		ret = mdlock_status_to_errno(status);
+		st = segs ? mdlock_probe_and_lock_selected(obj->mdl, segs, UserMode, access,
+							   lflags) :
+			    mdlock_probe_and_lock(obj->mdl, NULL, UserMode, access, lflags);
+		ret = mdlock_status_to_errno(st);
 		if (ret) {
 			memlock_uncharge(obj);
 		} else {
@@ -573,7 +573,71 @@ static long mdlock_ioctl_lock(struct mdlock_file *mf, void __user *argp)
 		}
 	}
 	obj_done(obj);
-	args.status = (__force u32)status;
+	*status = (__force u32)st;
+	return ret;
+}
+
+/* A lock held by user space is held for as long as it likes: long-term pins only. */
+static long lock_flags_status(u32 flags, u32 *status)
+{
+	if (flags & MDLOCK_LOCK_GET) {
+		/* A reference is not coherent across fork and COW: no indefinite hold. */
+		*status = (__force u32)STATUS_INVALID_PARAMETER;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static long mdlock_ioctl_lock(struct mdlock_file *mf, void __user *argp)
+{
+	struct mdlock_lock args;
+	long ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.status || args.access > MDLOCK_ACCESS_MODIFY ||
+	    (args.flags & ~(MDLOCK_LOCK_PIN | MDLOCK_LOCK_GET)))
+		return -EINVAL;
+	ret = lock_flags_status(args.flags, &args.status);
+	if (!ret)
+		ret = obj_lock(mf, args.handle, args.access, NULL, 0, &args.status);
+	if (copy_to_user(argp, &args, sizeof(args)))
+		return -EFAULT;
+	return ret;
+}
+
+/*
+ * The list is copied whole before the lock: at most the span of the
+ * largest MDL (8 bytes a page, 8 MiB for 4 GiB), charged to the caller's
+ * memory cgroup and freed at once.
+ */
+static long mdlock_ioctl_lock_selected(struct mdlock_file *mf, void __user *argp)
+{
+	struct mdlock_lock_selected args;
+	u64 *segs = NULL;
+	long ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if (args.status || args.access > MDLOCK_ACCESS_MODIFY ||
+	    (args.flags & ~(MDLOCK_LOCK_PIN | MDLOCK_LOCK_GET)) ||
+	    !args.count || args.count > MDLOCK_MAX_BYTES / PAGE_SIZE + 1)
+		return -EINVAL;
+	ret = lock_flags_status(args.flags, &args.status);
+	if (ret)
+		goto out;
+	segs = kvmalloc_array(args.count, sizeof(*segs), GFP_KERNEL_ACCOUNT);
+	if (!segs) {
+		args.status = (__force u32)STATUS_INSUFFICIENT_RESOURCES;
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (copy_from_user(segs, u64_to_user_ptr(args.segments), args.count * sizeof(*segs))) {
+		kvfree(segs);
+		return -EFAULT;
+	}
+	ret = obj_lock(mf, args.handle, args.access, segs, args.count, &args.status);
+	kvfree(segs);
 out:
 	if (copy_to_user(argp, &args, sizeof(args)))
 		return -EFAULT;
@@ -926,6 +990,8 @@ static long mdlock_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return mdlock_ioctl_rw(mf, argp, true);
 	case MDLOCK_IOC_STATS:
 		return mdlock_ioctl_stats(mf, argp);
+	case MDLOCK_IOC_LOCK_SELECTED:
+		return mdlock_ioctl_lock_selected(mf, argp);
 	default:
 		return -ENOIOCTLCMD;
 	}

@@ -17,6 +17,11 @@ echo "# address (MmGetSystemAddressForMdlSafe) appears in the user buffer."
 echo "\$ mdlockctl demo"
 mdlockctl demo
 echo
+echo "# MmProbeAndLockSelectedPages: one MDL of the buffer's pages 3, 1 and 1,"
+echo "# in that order; page 1 is held twice (count 2), page 3 once."
+echo "\$ mdlockctl lock --size 16k --select 3,1,1 --access write --write-text selected"
+mdlockctl lock --size 16k --select 3,1,1 --access write --write-text selected
+echo
 echo "\$ cat /sys/kernel/debug/mdlock/stats"
 cat /sys/kernel/debug/mdlock/stats
 echo

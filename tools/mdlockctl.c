@@ -14,6 +14,9 @@
  *   --access MODE       read, write or modify (default read)
  *   --backend NAME      pin (the default); get is refused: these are long-term pins
  *   --mdls N            lock the buffer through N MDLs (default 1, at most 16)
+ *   --select LIST       lock the buffer's pages LIST (page numbers, comma-separated,
+ *                       in any order, repeats allowed) as one MDL's pages, in that
+ *                       order (MmProbeAndLockSelectedPages); not with --offset
  *   --write-text TEXT   write TEXT through the first MDL's system address
  *   --hold              keep everything locked until SIGINT or SIGTERM
  *   --json              print JSON instead of tables
@@ -91,7 +94,8 @@ static int help(FILE *out)
 	fputs("       mdlockctl stats [--json]\n", out);
 	fputs("       mdlockctl lock [--size BYTES] [--offset BYTES] [--file PATH]\n", out);
 	fputs("                      [--access read|write|modify] [--backend pin|get]\n", out);
-	fputs("                      [--mdls N] [--write-text TEXT] [--hold] [--json]\n", out);
+	fputs("                      [--mdls N] [--select PAGE,...] [--write-text TEXT]\n", out);
+	fputs("                      [--hold] [--json]\n", out);
 	fputs("       mdlockctl demo\n", out);
 	return out == stderr ? 2 : 0;
 }
@@ -129,7 +133,14 @@ static int cmd_stats(int fd)
 }
 
 /* Print an MDL's header and the lock count (and frame) of each page. */
-static int show_mdl(int fd, uint32_t handle, const char *title)
+/* The address of page @i of an MDL: from its buffer, or the --select list. */
+static unsigned long long page_address(const struct mdlock_query *q, const uint64_t *segs,
+				       uint32_t i)
+{
+	return segs ? segs[i] : (unsigned long long)q->start_va + i * 4096ULL;
+}
+
+static int show_mdl(int fd, uint32_t handle, const uint64_t *segs, const char *title)
 {
 	struct mdlock_query q = { .handle = handle };
 	struct mdlock_pages p = { .handle = handle };
@@ -163,8 +174,7 @@ static int show_mdl(int fd, uint32_t handle, const char *title)
 		printf("\"process_locked_pages\": %u, \"pages\": [", q.locked_pages);
 		for (i = 0; i < q.pages; i++) {
 			printf("%s{\"index\": %u, ", i ? ", " : "", i);
-			printf("\"address\": \"0x%llx\", ",
-			       (unsigned long long)q.start_va + i * 4096ULL);
+			printf("\"address\": \"0x%llx\", ", page_address(&q, segs, i));
 			printf("\"lock_count\": %u, \"pfn\": \"0x%llx\"}", counts[i],
 			       (unsigned long long)pfns[i]);
 		}
@@ -178,7 +188,7 @@ static int show_mdl(int fd, uint32_t handle, const char *title)
 		printf("  page  address             lock_count  pfn\n");
 		for (i = 0; i < q.pages; i++)
 			printf("  %-4u  0x%-16llx  %-10u  %s0x%llx\n", i,
-			       (unsigned long long)q.start_va + i * 4096ULL, counts[i],
+			       page_address(&q, segs, i), counts[i],
 			       pfns[i] ? "" : "(root only) ", (unsigned long long)pfns[i]);
 	}
 	free(counts);
@@ -226,12 +236,39 @@ struct lock_opts {
 	int mdls;
 	const char *text;
 	int hold;
+	uint64_t *select;	/* page numbers of --select, or NULL */
+	size_t nselect;
 };
+
+/* Most pages --select names */
+#define MAX_SELECT	4096
+
+/* Parse --select's comma-separated page numbers, each below @pages. */
+static int parse_select(const char *s, size_t pages, struct lock_opts *o)
+{
+	char *end;
+	unsigned long long v;
+
+	o->select = calloc(MAX_SELECT, sizeof(*o->select));
+	if (!o->select)
+		return -1;
+	for (o->nselect = 0; *s; s = end + (*end == ',')) {
+		errno = 0;
+		v = strtoull(s, &end, 0);
+		if (errno || end == s || (*end && *end != ',') || v >= pages ||
+		    o->nselect == MAX_SELECT)
+			return -1;
+		o->select[o->nselect++] = v;
+	}
+	return o->nselect ? 0 : -1;
+}
 
 static int cmd_lock(int fd, const struct lock_opts *o)
 {
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	uint32_t handles[MAX_MDLS];
 	int i, n = 0, ret = 1, mfd = -1;
+	uint64_t *segs = NULL;
 	char *buf;
 
 	if (o->file) {
@@ -249,13 +286,31 @@ static int cmd_lock(int fd, const struct lock_opts *o)
 		return fail("mmap", 0);
 	}
 	memset(buf, '.', o->size);
+	if (o->select) {
+		segs = calloc(o->nselect, sizeof(*segs));
+		if (!segs) {
+			fail("calloc", 0);
+			goto out;
+		}
+		for (i = 0; i < (int)o->nselect; i++) {
+			segs[i] = (uintptr_t)buf + o->select[i] * page;
+			/* each page says which it is, for --write-text and the counts */
+			buf[o->select[i] * page] = (char)('0' + o->select[i] % 10);
+		}
+	}
 
 	for (n = 0; n < o->mdls; n++) {
 		struct mdlock_create c = {
 			.addr = (uintptr_t)buf + o->offset,
-			.length = o->size - o->offset,
+			.length = o->select ? o->nselect * page : o->size - o->offset,
 		};
 		struct mdlock_lock l = { .access = o->access, .flags = o->flags };
+		struct mdlock_lock_selected sl = {
+			.access = o->access,
+			.flags = o->flags,
+			.segments = (uintptr_t)segs,
+			.count = o->nselect,
+		};
 		char title[32];
 
 		if (ioctl(fd, MDLOCK_IOC_CREATE, &c)) {
@@ -264,18 +319,23 @@ static int cmd_lock(int fd, const struct lock_opts *o)
 		}
 		handles[n] = c.handle;
 		l.handle = c.handle;
-		if (ioctl(fd, MDLOCK_IOC_LOCK, &l)) {
-			fail("MDLOCK_IOC_LOCK", l.status);
+		sl.handle = c.handle;
+		if (o->select ? ioctl(fd, MDLOCK_IOC_LOCK_SELECTED, &sl) :
+				ioctl(fd, MDLOCK_IOC_LOCK, &l)) {
+			fail(o->select ? "MDLOCK_IOC_LOCK_SELECTED" : "MDLOCK_IOC_LOCK",
+			     o->select ? sl.status : l.status);
 			n++;
 			goto out;
 		}
 		snprintf(title, sizeof(title), "locked #%d", n + 1);
-		if (show_mdl(fd, c.handle, title) ||
+		if (show_mdl(fd, c.handle, segs, title) ||
 		    show_range(fd, buf + o->offset, o->size - o->offset, title))
 			goto out;
 	}
 
 	if (o->text) {
+		size_t shown;
+		char *at;
 		struct mdlock_rw w = {
 			.handle = handles[0],
 			.length = strlen(o->text),
@@ -286,14 +346,16 @@ static int cmd_lock(int fd, const struct lock_opts *o)
 			fail("MDLOCK_IOC_WRITE", w.status);
 			goto out;
 		}
+		/* The MDL's first page; with --select, the first page of the list. */
+		at = segs ? (char *)(uintptr_t)segs[0] : buf + o->offset;
+		shown = segs && w.length > page ? page : w.length;
 		if (json) {
 			printf("{\"event\": \"wrote through system address\", ");
 			printf("\"text\": \"%s\", \"user_buffer\": \"%.*s\"}\n", o->text,
-			       (int)w.length, buf + o->offset);
+			       (int)shown, at);
 		} else {
 			printf("wrote \"%s\" through the system address;\n", o->text);
-			printf("user space reads \"%.*s\" at %p\n", (int)w.length,
-			       buf + o->offset, (void *)(buf + o->offset));
+			printf("user space reads \"%.*s\" at %p\n", (int)shown, at, (void *)at);
 		}
 	}
 
@@ -332,6 +394,7 @@ out:
 	munmap(buf, o->size);
 	if (mfd >= 0)
 		close(mfd);
+	free(segs);
 	return ret;
 }
 
@@ -357,7 +420,7 @@ static int parse_size(const char *s, size_t *out)
 int main(int argc, char **argv)
 {
 	struct lock_opts o = { .size = 16384, .mdls = 1 };
-	const char *cmd;
+	const char *cmd, *select_arg = NULL;
 	int i, fd, ret;
 
 	if (argc < 2)
@@ -398,6 +461,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--mdls") && atoi(v) >= 1 && atoi(v) <= MAX_MDLS) {
 			o.mdls = atoi(v);
 			i++;
+		} else if (!strcmp(a, "--select")) {
+			select_arg = v;
+			i++;
 		} else if (!strcmp(a, "--write-text")) {
 			o.text = v;
 			i++;
@@ -410,7 +476,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mdlockctl: --offset must be below --size\n");
 		return 2;
 	}
-	if (o.text && strlen(o.text) > o.size - o.offset) {
+	if (select_arg && (o.offset ||
+			   parse_select(select_arg, o.size / sysconf(_SC_PAGESIZE), &o))) {
+		fprintf(stderr, "mdlockctl: --select takes at most %d page numbers of the buffer\n",
+			MAX_SELECT);
+		return 2;
+	}
+	if (o.text && strlen(o.text) > (o.select ? o.nselect * sysconf(_SC_PAGESIZE) :
+					o.size - o.offset)) {
 		fprintf(stderr, "mdlockctl: --write-text is longer than the buffer\n");
 		return 2;
 	}

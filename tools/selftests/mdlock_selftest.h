@@ -80,6 +80,22 @@ static inline int mdl_lock(int fd, __u32 handle, __u32 access, __u32 flags, __u3
 	return err;
 }
 
+static inline int mdl_lock_selected(int fd, __u32 handle, __u32 access, const __u64 *segs,
+				    __u64 count, __u32 *status)
+{
+	struct mdlock_lock_selected l = {
+		.handle = handle,
+		.access = access,
+		.segments = (unsigned long)segs,
+		.count = count,
+	};
+	int err = xioctl(fd, MDLOCK_IOC_LOCK_SELECTED, &l);
+
+	if (status)
+		*status = l.status;
+	return err;
+}
+
 static inline int mdl_unlock(int fd, __u32 handle, __u32 *status)
 {
 	struct mdlock_handle h = { .handle = handle };

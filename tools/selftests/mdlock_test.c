@@ -1096,6 +1096,93 @@ TEST_F(mdl, rw_read_sees_user_writes)
 	free(out);
 }
 
+/* ---- MDLOCK_IOC_LOCK_SELECTED */
+
+/*
+ * The MDL's pages are the ones the list names, in its order: reads and
+ * writes through it reach those pages of the buffer, each pinned once
+ * (VmPin), and the unlock lets go of them.
+ */
+TEST_F(mdl, lock_selected_pages_in_list_order)
+{
+	static const unsigned int order[] = { 5, 2, 3, 0 };
+	const size_t n = ARRAY_SIZE(order);
+	long kb = PAGE_SZ / 1024, start = vmpin_kb();
+	char *out = malloc(n * PAGE_SZ);
+	__u32 h, status = ~0U;
+	__u64 segs[4];
+	size_t i;
+
+	ASSERT_NE(NULL, out);
+	ASSERT_LE(0, start) TH_LOG("no VmPin in /proc/self/status");
+	for (i = 0; i < n; i++)
+		segs[i] = (unsigned long)(self->buf + order[i] * PAGE_SZ);
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, n * PAGE_SZ, &h));
+	ASSERT_EQ(0, mdl_lock_selected(self->fd, h, MDLOCK_ACCESS_WRITE, segs, n, &status));
+	EXPECT_EQ(STATUS_SUCCESS, status);
+	EXPECT_EQ(start + (long)n * kb, vmpin_kb());
+	ASSERT_EQ(0, mdl_read(self->fd, h, 0, out, n * PAGE_SZ, NULL));
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, memcmp(out + i * PAGE_SZ, self->buf + order[i] * PAGE_SZ, PAGE_SZ))
+			TH_LOG("page %zu of the MDL", i);
+	/* Page 0 of the MDL is page 5 of the buffer. */
+	ASSERT_EQ(0, mdl_write(self->fd, h, 10, "selected", 8, NULL));
+	EXPECT_EQ(0, memcmp(self->buf + 5 * PAGE_SZ + 10, "selected", 8));
+	EXPECT_EQ(fill_byte(10, 1), (unsigned char)self->buf[10]);
+	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
+	EXPECT_EQ(start, vmpin_kb());
+	free(out);
+}
+
+/* Every refusal pins nothing and leaves the MDL unlocked. */
+TEST_F(mdl, lock_selected_refusals)
+{
+	long start = vmpin_kb();
+	__u64 segs[2] = { (unsigned long)self->buf, (unsigned long)self->buf + PAGE_SZ };
+	__u32 h, status;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 2 * PAGE_SZ, &h));
+	/* Not as many addresses as the MDL has pages */
+	status = 0;
+	EXPECT_EQ(EINVAL, mdl_lock_selected(self->fd, h, MDLOCK_ACCESS_READ, segs, 1, &status));
+	EXPECT_EQ(STATUS_INVALID_PARAMETER, status);
+	EXPECT_EQ(EINVAL, mdl_lock_selected(self->fd, h, MDLOCK_ACCESS_READ, segs, 0, NULL));
+	/* An address that is not page-aligned */
+	segs[1] += 8;
+	EXPECT_EQ(EINVAL, mdl_lock_selected(self->fd, h, MDLOCK_ACCESS_READ, segs, 2, &status));
+	EXPECT_EQ(STATUS_INVALID_PARAMETER, status);
+	/* A kernel address */
+	segs[1] = 0xffff888000000000ULL;
+	EXPECT_EQ(EFAULT, mdl_lock_selected(self->fd, h, MDLOCK_ACCESS_READ, segs, 2, &status));
+	EXPECT_EQ(STATUS_ACCESS_VIOLATION, status);
+	/* Memory that is not mapped, after a page that is */
+	segs[1] = (unsigned long)self->buf + 7 * PAGE_SZ;
+	ASSERT_EQ(0, munmap(self->buf + 7 * PAGE_SZ, PAGE_SZ));
+	EXPECT_EQ(EFAULT, mdl_lock_selected(self->fd, h, MDLOCK_ACCESS_READ, segs, 2, &status));
+	EXPECT_EQ(STATUS_ACCESS_VIOLATION, status);
+	/* A list the caller cannot read; a get (FOLL_GET) hold */
+	EXPECT_EQ(EFAULT, mdl_lock_selected(self->fd, h, MDLOCK_ACCESS_READ,
+					    (__u64 *)8, 2, NULL));
+	segs[1] = (unsigned long)self->buf;
+	{
+		struct mdlock_lock_selected l = {
+			.handle = h, .flags = MDLOCK_LOCK_GET,
+			.segments = (unsigned long)segs, .count = 2,
+		};
+
+		EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_LOCK_SELECTED, &l));
+		EXPECT_EQ(STATUS_INVALID_PARAMETER, l.status);
+	}
+	EXPECT_EQ(0, mdl_flags(self->fd, h));
+	EXPECT_EQ(start, vmpin_kb());
+	/* The same page twice is fine, and a second lock a broken rule. */
+	EXPECT_EQ(0, mdl_lock_selected(self->fd, h, MDLOCK_ACCESS_READ, segs, 2, NULL));
+	EXPECT_EQ(EINVAL, mdl_lock_selected(self->fd, h, MDLOCK_ACCESS_READ, segs, 2, &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
+	EXPECT_EQ(start, vmpin_kb());
+}
+
 /* Writing needs a write or modify lock: a read lock is -EACCES. */
 TEST_F(mdl, rw_write_through_read_lock_is_eacces)
 {

@@ -26,7 +26,7 @@
 #include <linux/types.h>
 
 /* Version of this interface: bumped when an ioctl is added. */
-#define MDLOCK_ABI_VERSION	3
+#define MDLOCK_ABI_VERSION	4
 
 /* ioctl type byte of /dev/mdlock (unused in ioctl-number.rst) */
 #define MDLOCK_IOC_MAGIC	0xB9
@@ -109,6 +109,33 @@ struct mdlock_lock {
 	__u32 access;
 	__u32 flags;
 	__u32 status;
+};
+
+/**
+ * struct mdlock_lock_selected - %MDLOCK_IOC_LOCK_SELECTED:
+ * MmProbeAndLockSelectedPages(UserMode)
+ * @handle: the MDL; its length says how many pages
+ * @access: %MDLOCK_ACCESS_READ, %MDLOCK_ACCESS_WRITE or %MDLOCK_ACCESS_MODIFY
+ * @flags: %MDLOCK_LOCK_PIN or 0
+ * @status: out: the NTSTATUS, as for %MDLOCK_IOC_LOCK;
+ *          STATUS_INVALID_PARAMETER for an unaligned address
+ * @segments: user pointer to @count __u64 page-aligned addresses of the
+ *            caller's memory: page i of the MDL is the page at the i-th
+ * @count: exactly the number of pages the MDL spans
+ *
+ * As %MDLOCK_IOC_LOCK, but the MDL's pages are the ones the list names,
+ * in its order, not those of the buffer the MDL was created over (the
+ * same page may be named twice: it is then pinned and counted twice).
+ * %MDLOCK_IOC_READ and %MDLOCK_IOC_WRITE then reach the pages in list
+ * order.
+ */
+struct mdlock_lock_selected {
+	__u32 handle;
+	__u32 access;
+	__u32 flags;
+	__u32 status;
+	__u64 segments;
+	__u64 count;
 };
 
 /**
@@ -245,5 +272,6 @@ struct mdlock_stats {
 #define MDLOCK_IOC_READ		_IOWR(MDLOCK_IOC_MAGIC, 0x09, struct mdlock_rw)
 #define MDLOCK_IOC_WRITE	_IOWR(MDLOCK_IOC_MAGIC, 0x0A, struct mdlock_rw)
 #define MDLOCK_IOC_STATS	_IOR(MDLOCK_IOC_MAGIC, 0x0B, struct mdlock_stats)
+#define MDLOCK_IOC_LOCK_SELECTED _IOWR(MDLOCK_IOC_MAGIC, 0x0C, struct mdlock_lock_selected)
 
 #endif /* _UAPI_LINUX_MDLOCK_H */
