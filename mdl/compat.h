@@ -60,4 +60,14 @@
 #error "mdlock needs CONFIG_MMU_NOTIFIER (selected by KVM, among others)"
 #endif
 
+/*
+ * The largest order the page allocator hands out: MAX_ORDER - 1 on 6.1,
+ * MAX_PAGE_ORDER (inclusive) from 6.8 (Kbuild probes which).
+ */
+#ifdef MDL_HAVE_MAX_PAGE_ORDER
+#define MDL_MAX_ALLOC_ORDER	MAX_PAGE_ORDER
+#else
+#define MDL_MAX_ALLOC_ORDER	(MAX_ORDER - 1)
+#endif
+
 #endif /* _MDL_COMPAT_H */

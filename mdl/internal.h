@@ -67,6 +67,7 @@ void mdl_bugcheck_counts_show(struct seq_file *m);
 #define MDLP_MAP_READONLY	0x40	/* a partial of a read lock: map read-only */
 #define MDLP_NOREF		0x80	/* kernel pages held without references */
 #define MDLP_MAPREF		0x100	/* (a release record) a mapping's frame references */
+#define MDLP_ALLOC_PAGES	0x200	/* pages of mdlock_alloc_pages(), ours to free */
 #define MDLP_HOLD_MASK		(MDLP_PIN | MDLP_GET | MDLP_KERNEL)
 
 /* wdm_rules.c: the one place that decides whether an operation is allowed */
@@ -78,6 +79,7 @@ enum mdl_op {
 	OP_MAP_AGAIN,		/* MmMapLockedPagesSpecifyCache, not the Safe macro */
 	OP_UNMAP,
 	OP_FREE,
+	OP_FREE_PAGES,
 	OP_BUILD_NONPAGED,
 	OP_PARTIAL_SOURCE,
 	OP_PARTIAL_TARGET,

@@ -51,6 +51,12 @@ bool mdl_rule_check(struct mdl *mdl, enum mdl_op op)
 		}
 		return true;
 	case OP_UNLOCK:
+		if (mdl->Private.flags & MDLP_ALLOC_PAGES) {
+			/* Memory probe-and-lock did not lock, as a nonpaged-pool MDL's. */
+			mdl_bugcheck(BC_VERIFIER_VIOLATION, BCP_HIDE(2), 0x7D, m, flags, 0,
+				     "MmUnlockPages of an MDL from MmAllocatePagesForMdl (use MmFreePagesFromMdl)");
+			return false;
+		}
 		if (flags & MDL_SOURCE_IS_NONPAGED_POOL) {
 			mdl_bugcheck(BC_VERIFIER_VIOLATION, BCP_HIDE(2), 0x7D, m, flags, 0,
 				     "MmUnlockPages of a nonpaged-pool MDL");
@@ -109,6 +115,19 @@ bool mdl_rule_check(struct mdl *mdl, enum mdl_op op)
 		if (!(mdl->Private.flags & MDLP_ALLOCATED)) {
 			mdl_bugcheck(BC_BAD_POOL_CALLER, BCP_HIDE(2), 0x46, m, 0, 0,
 				     "IoFreeMdl of an MDL IoAllocateMdl did not allocate");
+			return false;
+		}
+		return true;
+	case OP_FREE_PAGES:
+		if (!(mdl->Private.flags & MDLP_ALLOC_PAGES)) {
+			mdl_bugcheck(BC_BAD_POOL_CALLER, BCP_HIDE(2), 0x46, m, 0, 0,
+				     "MmFreePagesFromMdl of an MDL MmAllocatePagesForMdl did not make");
+			return false;
+		}
+		if (flags & MDL_MAPPED_TO_SYSTEM_VA && !mdl->Private.mapping) {
+			/* mapped by a partial MDL or a reserved mapping: not ours to remove */
+			mdl_bugcheck(BC_VERIFIER_VIOLATION, BCP_HIDE(2), 0xB8, m, flags, 0,
+				     "MmFreePagesFromMdl of an MDL mapped elsewhere");
 			return false;
 		}
 		return true;

@@ -102,6 +102,15 @@ typedef u32 __bitwise mdl_status_t;
 #define MDL_MAPPING_NO_WRITE	0x80000000U
 #define MDL_MAPPING_NO_EXECUTE	0x40000000U
 
+/* Flags of mdlock_alloc_pages(): Windows' MM_ALLOCATE_* (MmAllocatePagesForMdlEx) */
+#define MDL_MM_DONT_ZERO_ALLOCATION			0x00000001
+#define MDL_MM_ALLOCATE_FROM_LOCAL_NODE_ONLY		0x00000002
+#define MDL_MM_ALLOCATE_FULLY_REQUIRED			0x00000004
+#define MDL_MM_ALLOCATE_NO_WAIT				0x00000008
+#define MDL_MM_ALLOCATE_PREFER_CONTIGUOUS		0x00000010
+#define MDL_MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS	0x00000020
+#define MDL_MM_ALLOCATE_FAST_LARGE_PAGES		0x00000040
+
 /* Largest buffer one MDL describes, as on Windows 7 and later. */
 #define MDLOCK_MAX_BYTES	(0x100000000ULL - PAGE_SIZE)
 
@@ -164,6 +173,8 @@ mdl_status_t __must_check mdlock_lock_selected_for(struct module *client, struct
 #define mdlock_probe_and_lock_selected(mdl, segments, mode, operation, flags) \
 	mdlock_lock_selected_for(THIS_MODULE, mdl, segments, mode, operation, flags)
 mdl_status_t mdlock_unlock(struct mdl *mdl);
+struct mdl *mdlock_alloc_pages(u64 low, u64 high, u64 skip, size_t bytes, int cache, u32 flags);
+void mdlock_free_pages(struct mdl *mdl);
 mdl_status_t mdlock_build_nonpaged(struct mdl *mdl);
 mdl_status_t mdlock_build_partial(struct mdl *source, struct mdl *target,
 				  const void *va, size_t length);

@@ -324,6 +324,92 @@ static inline NTSTATUS __must_check MmProbeAndLockSelectedPages(PMDL mdl,
 }
 
 /**
+ * union _LARGE_INTEGER - a 64-bit number, PHYSICAL_ADDRESS among others
+ * @LowPart: bits 0-31
+ * @HighPart: bits 32-63
+ * @u: the two halves, named
+ * @QuadPart: the whole
+ */
+typedef union _LARGE_INTEGER {
+	struct {
+		ULONG LowPart;
+		LONG HighPart;
+	};
+	struct {
+		ULONG LowPart;
+		LONG HighPart;
+	} u;
+	s64 QuadPart;
+} LARGE_INTEGER, PHYSICAL_ADDRESS, *PPHYSICAL_ADDRESS;
+
+#define MM_DONT_ZERO_ALLOCATION			MDL_MM_DONT_ZERO_ALLOCATION
+#define MM_ALLOCATE_FROM_LOCAL_NODE_ONLY	MDL_MM_ALLOCATE_FROM_LOCAL_NODE_ONLY
+#define MM_ALLOCATE_FULLY_REQUIRED		MDL_MM_ALLOCATE_FULLY_REQUIRED
+#define MM_ALLOCATE_NO_WAIT			MDL_MM_ALLOCATE_NO_WAIT
+#define MM_ALLOCATE_PREFER_CONTIGUOUS		MDL_MM_ALLOCATE_PREFER_CONTIGUOUS
+#define MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS	MDL_MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS
+#define MM_ALLOCATE_FAST_LARGE_PAGES		MDL_MM_ALLOCATE_FAST_LARGE_PAGES
+
+/**
+ * MmAllocatePagesForMdlEx() - allocate pages within physical bounds
+ * @low: lowest physical address of the first range
+ * @high: highest physical address of the first range
+ * @skip: distance from one range to the next (0: one range); with
+ *        MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS, the size of each block
+ * @total: bytes wanted
+ * @cache: MmCached, MmNonCached or MmWriteCombined: how they will be mapped
+ * @flags: MM_DONT_ZERO_ALLOCATION, MM_ALLOCATE_* flags
+ *
+ * Context: Process context, or up to DISPATCH_LEVEL with MM_ALLOCATE_NO_WAIT.
+ * Return: an MDL over the pages (StartVa NULL, MDL_PAGES_LOCKED; ByteCount
+ * may be less than @total), or NULL.  Free with MmFreePagesFromMdl(),
+ * then ExFreePool(mdl).
+ */
+static inline PMDL MmAllocatePagesForMdlEx(PHYSICAL_ADDRESS low, PHYSICAL_ADDRESS high,
+					   PHYSICAL_ADDRESS skip, SIZE_T total,
+					   MEMORY_CACHING_TYPE cache, ULONG flags)
+{
+	return mdlock_alloc_pages(low.QuadPart, high.QuadPart, skip.QuadPart, total, cache, flags);
+}
+
+/**
+ * MmAllocatePagesForMdl() - MmAllocatePagesForMdlEx(), cached, no flags
+ * @low: lowest physical address of the first range
+ * @high: highest physical address of the first range
+ * @skip: distance from one range to the next (0: one range)
+ * @total: bytes wanted
+ *
+ * Context: Process context.
+ * Return: as MmAllocatePagesForMdlEx().
+ */
+static inline PMDL MmAllocatePagesForMdl(PHYSICAL_ADDRESS low, PHYSICAL_ADDRESS high,
+					 PHYSICAL_ADDRESS skip, SIZE_T total)
+{
+	return mdlock_alloc_pages(low.QuadPart, high.QuadPart, skip.QuadPart, total,
+				  MmCached, 0);
+}
+
+/**
+ * MmFreePagesFromMdl() - free the pages of MmAllocatePagesForMdl(Ex)
+ * @mdl: the MDL it returned
+ *
+ * Also removes the MDL's system mapping.  The MDL stays: ExFreePool() it.
+ */
+static inline void MmFreePagesFromMdl(PMDL mdl)
+{
+	mdlock_free_pages(mdl);
+}
+
+/**
+ * ExFreePool() - free an MDL whose pages MmFreePagesFromMdl() freed
+ * @mdl: the MDL (mdlock has no other pool: only MDLs go here)
+ */
+static inline void ExFreePool(PVOID mdl)
+{
+	mdlock_free(mdl);
+}
+
+/**
  * MmUnlockPages() - unlock the pages of a locked MDL
  * @mdl: an MDL locked by MmProbeAndLockPages()
  *
@@ -375,6 +461,33 @@ static inline PVOID MmMapLockedPagesSpecifyCache(PMDL mdl, KPROCESSOR_MODE mode,
 	if (base)
 		return NULL;
 	return mdlock_map(mdl, mode, cache, priority);
+}
+
+/**
+ * MmMapLockedPages() - the old name: MmMapLockedPagesSpecifyCache(), cached
+ * @mdl: a locked, partial or nonpaged-pool MDL
+ * @mode: KernelMode (UserMode mappings are not implemented yet: NULL)
+ *
+ * Context: Process context, may sleep.
+ * Return: the address of the buffer's first byte, or NULL (Windows
+ * bug-checks instead).  Release with MmUnmapLockedPages().
+ */
+static inline PVOID MmMapLockedPages(PMDL mdl, KPROCESSOR_MODE mode)
+{
+	return MmMapLockedPagesSpecifyCache(mdl, mode, MmCached, NULL, TRUE, NormalPagePriority);
+}
+
+/**
+ * MmGetSystemAddressForMdl() - the old name: MmGetSystemAddressForMdlSafe()
+ * @mdl: a locked, partial or nonpaged-pool MDL
+ *
+ * Context: May sleep unless the MDL is already mapped or nonpaged.
+ * Return: as MmGetSystemAddressForMdlSafe() at NormalPagePriority: NULL
+ * on failure, where Windows 2000 bug-checked.
+ */
+static inline PVOID MmGetSystemAddressForMdl(PMDL mdl)
+{
+	return MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
 }
 
 /**
