@@ -71,6 +71,7 @@ enum fa_op {
 	FA_LX_LOCK,		/* mdl_lock_user_pages */
 	FA_LX_MAP,		/* mdlock_map */
 	FA_LX_PARTIAL,		/* mdlock_build_partial */
+	FA_SELECTED,		/* MmProbeAndLockSelectedPages, the pages backwards */
 };
 
 enum fa_mem {
@@ -109,6 +110,7 @@ struct fa_ctx {
 	mdl_status_t status;
 	int err;
 	PFN_NUMBER pfns[FA_LARGE];	/* the PFN array before a lock */
+	FILE_SEGMENT_ELEMENT segs[FA_LARGE];	/* FA_SELECTED: page i is the buffer's n-1-i */
 	struct fa_snap base, before, after;
 };
 
@@ -179,7 +181,14 @@ static void fa_expect_same(struct fa_ctx *x, const struct fa_snap *a, const stru
 
 static bool fa_locks(const struct fa_case *c)
 {
-	return c->op == FA_LOCK || c->op == FA_LOCK_PROCESS || c->op == FA_LX_LOCK;
+	return c->op == FA_LOCK || c->op == FA_LOCK_PROCESS || c->op == FA_LX_LOCK ||
+	       c->op == FA_SELECTED;
+}
+
+/* The buffer page that MDL page @i holds. */
+static unsigned long fa_index(struct fa_ctx *x, unsigned long i)
+{
+	return x->c->op == FA_SELECTED ? x->c->pages - 1 - i : i;
 }
 
 /* Without a fault: what the call needs, made. */
@@ -195,6 +204,12 @@ static void fa_prepare(struct fa_ctx *x)
 		return;
 	x->mdl = IoAllocateMdl(x->buf, x->len, FALSE, FALSE, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, x->mdl);
+	if (c->op == FA_SELECTED) {
+		unsigned long i;
+
+		for (i = 0; i < c->pages; i++)
+			x->segs[i].Buffer = (char *)x->buf + fa_index(x, i) * PAGE_SIZE;
+	}
 	if (fa_locks(c))
 		memcpy(x->pfns, MmGetMdlPfnArray(x->mdl), c->pages * sizeof(PFN_NUMBER));
 	if (fa_locks(c) || c->op == FA_NONPAGED)
@@ -235,6 +250,9 @@ static bool fa_call(struct fa_ctx *x)
 	case FA_LX_LOCK:
 		x->err = mdl_lock_user_pages(x->mdl, c->access != IoReadAccess, MDLOCK_LOCK_PIN);
 		return !x->err;
+	case FA_SELECTED:
+		x->status = MmProbeAndLockSelectedPages(x->mdl, x->segs, c->mode, c->access);
+		return MDL_NT_SUCCESS(x->status);
 	case FA_MAP:
 		x->va = MmGetSystemAddressForMdlSafe(x->mdl, NormalPagePriority);
 		return x->va;
@@ -275,9 +293,10 @@ static void fa_check_done(struct fa_ctx *x, unsigned int n)
 	case FA_LOCK:
 	case FA_LOCK_PROCESS:
 	case FA_LX_LOCK:
+	case FA_SELECTED:
 		KUNIT_EXPECT_TRUE_MSG(test, x->mdl->MdlFlags & MDL_PAGES_LOCKED, "n=%u", n);
 		for (i = 0; i < c->pages; i++) {
-			page = fa_page(x, i);
+			page = fa_page(x, fa_index(x, i));
 			KUNIT_ASSERT_NOT_NULL(test, page);
 			KUNIT_EXPECT_EQ_MSG(test, MmGetMdlPfnArray(x->mdl)[i], page_to_pfn(page),
 					    "%s n=%u page %lu", c->name, n, i);
@@ -317,6 +336,7 @@ static void fa_check_failed(struct fa_ctx *x, unsigned int n)
 	switch (c->op) {
 	case FA_LOCK:
 	case FA_LOCK_PROCESS:
+	case FA_SELECTED:
 		KUNIT_EXPECT_EQ_MSG(test, (__force u32)x->status,
 				    (__force u32)STATUS_INSUFFICIENT_RESOURCES,
 				    "%s n=%u", c->name, n);
@@ -507,6 +527,8 @@ FA_CASE(fault_linux_alloc, FA_LX_ALLOC, FA_USER, FA_PAGES, UserMode, IoReadAcces
 FA_CASE(fault_linux_lock_user_pages, FA_LX_LOCK, FA_USER, FA_PAGES, UserMode, IoWriteAccess)
 FA_CASE(fault_linux_map, FA_LX_MAP, FA_USER, FA_PAGES, UserMode, IoWriteAccess)
 FA_CASE(fault_linux_build_partial, FA_LX_PARTIAL, FA_USER, FA_PAGES, UserMode, IoReadAccess)
+FA_CASE(fault_selected_user, FA_SELECTED, FA_USER, FA_PAGES, UserMode, IoWriteAccess)
+FA_CASE(fault_selected_kmalloc, FA_SELECTED, FA_KMALLOC, 4, KernelMode, IoReadAccess)
 
 /* Last: the sites reached over the whole suite. */
 static void fault_total(struct kunit *test)
@@ -539,6 +561,8 @@ static struct kunit_case mdlock_fault_cases[] = {
 	KUNIT_CASE(fault_linux_lock_user_pages),
 	KUNIT_CASE(fault_linux_map),
 	KUNIT_CASE(fault_linux_build_partial),
+	KUNIT_CASE(fault_selected_user),
+	KUNIT_CASE(fault_selected_kmalloc),
 	KUNIT_CASE(fault_total),
 	{}
 };

@@ -4,7 +4,8 @@
  * bounded time, do random (seeded) operations through the exported API on
  * a shared pool of buffers (user memory of the test's mm, which each
  * kthread borrows with kthread_use_mm(); vmalloc, kmalloc and alloc_pages
- * memory): allocate MDLs, lock overlapping ranges, map them, build and
+ * memory): allocate MDLs, lock overlapping ranges (a quarter of them
+ * with MmProbeAndLockSelectedPages, naming the same pages), map them, build and
  * map partial MDLs, write and read through the mappings and check the
  * bytes, unlock and free.  A share of the releases is handed off (an
  * llist) to a hard-interrupt hrtimer (HRTIMER_MODE_REL_HARD: still a hard
@@ -112,6 +113,7 @@ struct st_thread {
 	unsigned long idle;
 	unsigned long locks[ST_NKINDS];
 	unsigned long maps;
+	unsigned long selected;
 	unsigned long partials;
 	unsigned long partial_maps;
 	unsigned long written;
@@ -347,6 +349,8 @@ static void st_lock(struct st_thread *t, struct st_slot *s)
 	size_t len = 1 + st_rand(&t->rnd, min_t(size_t, buf->len - off, ST_MAX_SPAN));
 	LOCK_OPERATION op = ops[st_rand(&t->rnd, ARRAY_SIZE(ops))];
 	unsigned int f = st_first_frame(buf, off), n, i;
+	FILE_SEGMENT_ELEMENT segs[ST_MAX_SPAN / PAGE_SIZE + 1];
+	bool selected;
 	NTSTATUS status;
 	unsigned long pfn;
 	PMDL mdl;
@@ -358,8 +362,16 @@ static void st_lock(struct st_thread *t, struct st_slot *s)
 		return;
 	}
 	n = ADDRESS_AND_SIZE_TO_SPAN_PAGES(buf->addr + off, len);
+	selected = st_rand(&t->rnd, 4) == 0;
+	for (i = 0; selected && i < n; i++)
+		segs[i].Alignment = (buf->addr + off) / PAGE_SIZE * PAGE_SIZE + i * PAGE_SIZE;
 	st_begin(st, f, n);
-	status = MmProbeAndLockPages(mdl, buf->kind == ST_USER ? UserMode : KernelMode, op);
+	if (selected)
+		status = MmProbeAndLockSelectedPages(mdl, segs, buf->kind == ST_USER ?
+						     UserMode : KernelMode, op);
+	else
+		status = MmProbeAndLockPages(mdl, buf->kind == ST_USER ? UserMode : KernelMode,
+					     op);
 	st_end(st, f, n, NT_SUCCESS(status) ? 1 : 0);
 	if (!NT_SUCCESS(status)) {
 		st_fail(st, "thread %d: lock of %zu bytes of %s memory: status %#x", t->id, len,
@@ -368,6 +380,7 @@ static void st_lock(struct st_thread *t, struct st_slot *s)
 		return;
 	}
 	t->locks[buf->kind]++;
+	t->selected += selected;
 	s->mdl = mdl;
 	s->buf = buf;
 	s->off = off;
@@ -803,16 +816,17 @@ static void st_check_bytes(struct kunit *test, struct stress *st)
 static void st_report(struct kunit *test, struct stress *st, s64 ms)
 {
 	unsigned long locks[ST_NKINDS] = {}, unlocks[ST_NCTX] = {}, sum_locks = 0;
-	unsigned long exact = 0, written = 0, verified = 0;
+	unsigned long exact = 0, written = 0, verified = 0, selected = 0;
 	struct st_thread *t;
 	int i, k;
 
 	for (i = 0; i < ST_THREADS; i++) {
 		t = &st->thr[i];
 		kunit_info(test,
-			   "thread %d: %lu operations (%lu waits), locks user %lu vmalloc %lu kmalloc %lu pages %lu, %lu maps, %lu partials (%lu mapped), unlocks process %ld softirq %ld hardirq %ld, %lu bytes written, %lu verified, lock counts compared %lu (%lu skipped: busy)\n",
+			   "thread %d: %lu operations (%lu waits), locks user %lu vmalloc %lu kmalloc %lu pages %lu (%lu of selected pages), %lu maps, %lu partials (%lu mapped), unlocks process %ld softirq %ld hardirq %ld, %lu bytes written, %lu verified, lock counts compared %lu (%lu skipped: busy)\n",
 			   i, t->ops, t->idle, t->locks[ST_USER], t->locks[ST_VMALLOC],
-			   t->locks[ST_KMALLOC], t->locks[ST_PAGES], t->maps, t->partials,
+			   t->locks[ST_KMALLOC], t->locks[ST_PAGES], t->selected, t->maps,
+			   t->partials,
 			   t->partial_maps, atomic_long_read(&t->unlocks[ST_PROCESS]),
 			   atomic_long_read(&t->unlocks[ST_SOFTIRQ]),
 			   atomic_long_read(&t->unlocks[ST_HARDIRQ]), t->written, t->verified,
@@ -824,6 +838,7 @@ static void st_report(struct kunit *test, struct stress *st, s64 ms)
 		for (k = 0; k < ST_NCTX; k++)
 			unlocks[k] += atomic_long_read(&t->unlocks[k]);
 		exact += t->exact;
+		selected += t->selected;
 		written += t->written;
 		verified += t->verified;
 	}
@@ -843,6 +858,7 @@ static void st_report(struct kunit *test, struct stress *st, s64 ms)
 			sum_locks);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&st->softirq_locks), 0L);
 	KUNIT_EXPECT_GT(test, exact, 0UL);
+	KUNIT_EXPECT_GT_MSG(test, selected, 0UL, "no lock of selected pages");
 	KUNIT_EXPECT_GT(test, written, 0UL);
 	KUNIT_EXPECT_GT(test, verified, 0UL);
 }
