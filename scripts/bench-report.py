@@ -86,6 +86,8 @@ def main():
         base = statistics.median(methods["gup_test"]) if "gup_test" in methods else None
         if "gup_test_rt" in methods:
             base = statistics.median(methods["gup_test_rt"])
+        if "alloc_raw" in methods:
+            base = statistics.median(methods["alloc_raw"])
         if mode == "threads":
             # each method's ratio: two threads' time against one thread's
             for m in list(methods):
@@ -117,9 +119,9 @@ def main():
                 if e["mode"] == "query" and e["size"] == big:
                     e.setdefault("vs_1mib", {})[m] = by[big] / by[small]
 
-    order = ["gup_test", "raw", "kapi", "kapi_alloc", "dev", "lt_slow", "gup_test_rt", "dev_rt",
-             "kapi_1t", "kapi_2t", "dev_1t", "dev_2t", "range_counts", "pages", "kapi_atomic",
-             "drain"]
+    order = ["gup_test", "raw", "kapi", "kapi_alloc", "kapi_sel", "dev", "lt_slow", "gup_test_rt",
+             "dev_rt", "kapi_1t", "kapi_2t", "dev_1t", "dev_2t", "range_counts", "pages",
+             "kapi_atomic", "drain", "alloc_raw", "alloc_mdl"]
     print("%-4s %-2s %-6s %8s  %s" % ("page", "rw", "mode", "size",
                                      "  ".join("%-22s" % m for m in order if m)))
     for e in table:
@@ -127,7 +129,8 @@ def main():
         for m in order:
             if m in e["methods"]:
                 d = e["methods"][m]
-                ratio = " %.2fx" % d["ratio"] if d["ratio"] and m not in ("gup_test", "gup_test_rt") else ""
+                ratio = (" %.2fx" % d["ratio"] if d["ratio"] and
+                         m not in ("gup_test", "gup_test_rt", "alloc_raw") else "")
                 cells.append("%-22s" % ("%.0f ns/pg%s" % (d["ns_per_page"], ratio)))
             else:
                 cells.append("%-22s" % "-")

@@ -16,6 +16,8 @@
  *   kapi       mdlock_bench.ko: MmProbeAndLockPages of every MDL of the
  *              buffer through the kernel API, then MmUnlockPages of each;
  *   kapi_alloc the same with IoAllocateMdl and IoFreeMdl in the loops;
+ *   kapi_sel   (pin mode) the same MDLs locked with MmProbeAndLockSelectedPages,
+ *              every page named in a list made beforehand;
  *   dev        /dev/mdlock: MDLOCK_IOC_LOCK of every handle (created
  *              beforehand), then MDLOCK_IOC_UNLOCK (long-term pins only);
  *   lt_slow    (long-term mode) gup_test's PIN_LONGTERM_BENCHMARK, the
@@ -41,6 +43,9 @@
  *   query      1024 RANGE_COUNTS and 1024 PAGES calls of the 256 pages of
  *              a locked 1 MiB, with nothing else locked (SIZE 1 MiB) and
  *              with both whole buffers locked too (SIZE their total);
+ *   alloc      MmAllocatePagesForMdl of 64 MiB in MDLs of 4 KiB and of 2 MiB,
+ *              then MmFreePagesFromMdl (alloc_mdl), against alloc_page() and
+ *              __free_page() of as many pages (alloc_raw);
  *   atomic     64 MiB in write-locked MDLs of 2 MiB through the kernel API,
  *              unlocked as usual (kapi) and with interrupts off
  *              (kapi_atomic), of 4 KiB pages (KIND 4k: released at once)
@@ -100,9 +105,10 @@ struct gup_test {
 #define RT_CALLS	4096
 
 /* The modes of the matrix, then the rows of their own. */
-enum mode { M_PIN, M_PIN_LT, M_GET, NMODES, M_RT1 = NMODES, M_THREADS, M_QUERY, M_ATOMIC };
-static const char *const mode_name[NMODES + 4] = { "pin", "pin_lt", "get", "rt1", "threads",
-						  "query", "atomic" };
+enum mode { M_PIN, M_PIN_LT, M_GET, NMODES, M_RT1 = NMODES, M_THREADS, M_QUERY, M_ATOMIC,
+	    M_ALLOC };
+static const char *const mode_name[NMODES + 5] = { "pin", "pin_lt", "get", "rt1", "threads",
+						  "query", "atomic", "alloc" };
 
 static int gup_fd = -1, bench_fd = -1, dev_fd = -1;
 
@@ -294,6 +300,11 @@ static void one_size(char *p, const char *kind, size_t size, size_t min_len, int
 			check(kapi(p, len, size, bf | MDLOCK_BENCH_ALLOC, &l, &u), "kapi_alloc",
 			      kind, size);
 			row(kind, w, m, size, "kapi_alloc", rep, l, u, len);
+			if (m == M_PIN) {
+				check(kapi(p, len, size, bf | MDLOCK_BENCH_SELECTED, &l, &u),
+				      "kapi_sel", kind, size);
+				row(kind, w, m, size, "kapi_sel", rep, l, u, len);
+			}
 			if (m == M_PIN_LT) {
 				check(dev_rw(dev_fd, p, len, size, w, &l, &u), "dev", kind, size);
 				row(kind, w, m, size, "dev", rep, l, u, len);
@@ -302,6 +313,28 @@ static void one_size(char *p, const char *kind, size_t size, size_t min_len, int
 				row(kind, w, m, size, "lt_slow", rep, l, u, len);
 			}
 		}
+	}
+}
+
+/*
+ * MmAllocatePagesForMdl and MmFreePagesFromMdl of 64 MiB in MDLs of 4 KiB
+ * and of 2 MiB, beside alloc_page() and __free_page() of as many pages.
+ */
+static void alloc_rows(int rep)
+{
+	static const size_t sizes[] = { PG, HUGE };
+	const size_t len = 64UL << 20;
+	uint64_t l, u;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		unsigned int raw = MDLOCK_BENCH_ALLOC_PAGES | MDLOCK_BENCH_RAW;
+
+		check(kapi(NULL, len, sizes[i], raw, &l, &u), "alloc_raw", "4k", sizes[i]);
+		row("4k", 1, M_ALLOC, sizes[i], "alloc_raw", rep, l, u, len);
+		check(kapi(NULL, len, sizes[i], MDLOCK_BENCH_ALLOC_PAGES, &l, &u), "alloc_mdl",
+		      "4k", sizes[i]);
+		row("4k", 1, M_ALLOC, sizes[i], "alloc_mdl", rep, l, u, len);
 	}
 }
 
@@ -637,6 +670,7 @@ int main(int argc, char **argv)
 		/* queries of 1 MiB, then with the rest of both buffers locked */
 		queries(bufs[0], bufs[1], max > min_len ? max : min_len, rep);
 		atomic_rows(bufs[0], file, rep);
+		alloc_rows(rep);
 	}
 	memory(bufs[0], bufs[1], max > min_len ? max : min_len);
 	printf("MDLOCK-BENCH-END\n");

@@ -79,7 +79,8 @@ static int bench_raw(struct mdlock_bench_run *b)
 	long got = 0;
 	int ret = 0;
 
-	if (b->flags & (MDLOCK_BENCH_GET | MDLOCK_BENCH_ALLOC | MDLOCK_BENCH_ATOMIC))
+	if (b->flags & (MDLOCK_BENCH_GET | MDLOCK_BENCH_ALLOC | MDLOCK_BENCH_ATOMIC |
+			MDLOCK_BENCH_SELECTED))
 		return -EINVAL;
 	pages = kvmalloc_array(BENCH_BATCH, sizeof(*pages), GFP_KERNEL);
 	pfns = kvmalloc_array(total, sizeof(*pfns), GFP_KERNEL);
@@ -119,6 +120,69 @@ out:
 	return ret;
 }
 
+/*
+ * MmAllocatePagesForMdl of an MDL's worth of pages per MDL, then
+ * MmFreePagesFromMdl and the MDL's free; or (RAW) alloc_page() and
+ * __free_page() of as many pages.  Zeroed pages both ways.
+ */
+static int bench_alloc_pages(struct mdlock_bench_run *b)
+{
+	unsigned long n = b->size / b->mdl_bytes, per = b->mdl_bytes >> PAGE_SHIFT, i, got = 0;
+	bool raw = b->flags & MDLOCK_BENCH_RAW;
+	struct page **pages = NULL;
+	struct mdl **mdls = NULL;
+	u64 t0, t1, t2;
+	int ret = 0;
+
+	if (raw)
+		pages = kvcalloc(n * per, sizeof(*pages), GFP_KERNEL);
+	else
+		mdls = kvcalloc(n, sizeof(*mdls), GFP_KERNEL);
+	if (!pages && !mdls)
+		return -ENOMEM;
+	t0 = ktime_get_ns();
+	for (i = 0; i < (raw ? n * per : n); i++, got++) {
+		if (raw)
+			pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO | __GFP_NORETRY |
+					      __GFP_NOWARN);
+		else
+			mdls[i] = mdlock_alloc_pages(0, U64_MAX >> 1, 0, b->mdl_bytes, MDL_CACHED,
+						     MDL_MM_ALLOCATE_FULLY_REQUIRED);
+		if (raw ? !pages[i] : !mdls[i]) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	t1 = ktime_get_ns();
+	for (i = 0; i < got; i++) {
+		if (raw) {
+			__free_page(pages[i]);
+		} else {
+			mdlock_free_pages(mdls[i]);
+			mdlock_free(mdls[i]);
+		}
+	}
+	t2 = ktime_get_ns();
+	b->lock_ns = t1 - t0;
+	b->unlock_ns = t2 - t1;
+	b->locked = ret ? 0 : b->size;
+	kvfree(pages);
+	kvfree(mdls);
+	return ret;
+}
+
+/* The page-aligned address of every page of each MDL, for SELECTED. */
+static u64 *bench_segments(struct mdlock_bench_run *b, unsigned long n)
+{
+	unsigned long per = b->mdl_bytes >> PAGE_SHIFT, i, j;
+	u64 *segs = kvmalloc_array(n * per, sizeof(*segs), GFP_KERNEL);
+
+	for (i = 0; segs && i < n; i++)
+		for (j = 0; j < per; j++)
+			segs[i * per + j] = b->addr + i * b->mdl_bytes + j * PAGE_SIZE;
+	return segs;
+}
+
 /* Lock the buffer MDL by MDL through mdlock, then unlock every MDL. */
 static int bench_mdl(struct mdlock_bench_run *b)
 {
@@ -127,14 +191,24 @@ static int bench_mdl(struct mdlock_bench_run *b)
 	int op = b->flags & MDLOCK_BENCH_WRITE ? MDL_IO_WRITE_ACCESS : MDL_IO_READ_ACCESS;
 	unsigned int lflags = (b->flags & MDLOCK_BENCH_GET ? MDLOCK_LOCK_GET : MDLOCK_LOCK_PIN) |
 			      (b->flags & MDLOCK_BENCH_LONGTERM ? MDLOCK_LOCK_LONGTERM : 0);
-	unsigned long irq;
+	bool selected = b->flags & MDLOCK_BENCH_SELECTED;
+	mdl_status_t status;
+	unsigned long irq, per = b->mdl_bytes >> PAGE_SHIFT;
 	struct mdl **mdls;
 	u64 t0, t1, t2, t3;
+	u64 *segs = NULL;
 	int ret = 0;
 
 	mdls = kvcalloc(n, sizeof(*mdls), GFP_KERNEL);
 	if (!mdls)
 		return -ENOMEM;
+	if (selected) {
+		segs = bench_segments(b, n);
+		if (!segs) {
+			kvfree(mdls);
+			return -ENOMEM;
+		}
+	}
 	for (i = 0; !alloc && i < n; i++) {
 		mdls[i] = mdlock_alloc((void *)(uintptr_t)(b->addr + i * b->mdl_bytes),
 				       b->mdl_bytes);
@@ -154,8 +228,12 @@ static int bench_mdl(struct mdlock_bench_run *b)
 				break;
 			}
 		}
-		ret = mdlock_status_to_errno(mdlock_probe_and_lock(mdls[i], NULL, MDL_USER_MODE,
-								   op, lflags));
+		if (selected)
+			status = mdlock_probe_and_lock_selected(mdls[i], segs + i * per,
+								MDL_USER_MODE, op, lflags);
+		else
+			status = mdlock_probe_and_lock(mdls[i], NULL, MDL_USER_MODE, op, lflags);
+		ret = mdlock_status_to_errno(status);
 		if (ret)
 			break;
 	}
@@ -189,6 +267,7 @@ out:
 	for (i = 0; i < n; i++)
 		mdlock_free(mdls[i]);
 	kvfree(mdls);
+	kvfree(segs);
 	return ret;
 }
 
@@ -211,7 +290,10 @@ static long bench_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	b.drain_ns = 0;
 	b.locked = 0;
 	b.mdl_size = mdlock_size((void *)(uintptr_t)b.addr, b.mdl_bytes);
-	ret = b.flags & MDLOCK_BENCH_RAW ? bench_raw(&b) : bench_mdl(&b);
+	if (b.flags & MDLOCK_BENCH_ALLOC_PAGES)
+		ret = bench_alloc_pages(&b);
+	else
+		ret = b.flags & MDLOCK_BENCH_RAW ? bench_raw(&b) : bench_mdl(&b);
 	b.error = ret;
 	if (copy_to_user((void __user *)arg, &b, sizeof(b)))
 		return -EFAULT;

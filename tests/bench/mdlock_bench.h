@@ -27,8 +27,21 @@
  * number, and release by runs of contiguous frames.
  */
 #define MDLOCK_BENCH_RAW	_BITUL(5)
+/*
+ * Lock with MmProbeAndLockSelectedPages, each MDL's pages named one by one
+ * (the list made before the clock starts).
+ */
+#define MDLOCK_BENCH_SELECTED	_BITUL(6)
+/*
+ * Not a lock: MmAllocatePagesForMdl of as many pages as each MDL would
+ * span (lock_ns), then MmFreePagesFromMdl and the MDL's free (unlock_ns);
+ * with %MDLOCK_BENCH_RAW the floor: alloc_page() and __free_page() of as
+ * many pages.  @addr is not used.
+ */
+#define MDLOCK_BENCH_ALLOC_PAGES	_BITUL(7)
 #define MDLOCK_BENCH_FLAGS	(MDLOCK_BENCH_WRITE | MDLOCK_BENCH_GET | MDLOCK_BENCH_LONGTERM | \
-				 MDLOCK_BENCH_ALLOC | MDLOCK_BENCH_ATOMIC | MDLOCK_BENCH_RAW)
+				 MDLOCK_BENCH_ALLOC | MDLOCK_BENCH_ATOMIC | MDLOCK_BENCH_RAW | \
+				 MDLOCK_BENCH_SELECTED | MDLOCK_BENCH_ALLOC_PAGES)
 
 /**
  * struct mdlock_bench_run - %MDLOCK_BENCH_IOC_RUN: lock a buffer MDL by MDL
