@@ -33,18 +33,6 @@
 #define CT_ASSERT_STATUS(test, got, want) \
 	KUNIT_ASSERT_EQ(test, CT_ST(got), CT_ST(want))
 
-/* The frame mapped at @uaddr now. */
-static unsigned long ct_user_pfn(struct kunit *test, unsigned long uaddr)
-{
-	struct page *page;
-	unsigned long pfn;
-
-	KUNIT_ASSERT_EQ(test, get_user_pages_fast(uaddr, 1, 0, &page), 1);
-	pfn = page_to_pfn(page);
-	put_page(page);
-	return pfn;
-}
-
 static int ct_refs(unsigned long pfn)
 {
 	return folio_ref_count(page_folio(pfn_to_page(pfn)));
@@ -124,7 +112,7 @@ static unsigned long ct_double_mapped_page(struct kunit *test)
 	/* The second mapping shows what was written through the first. */
 	KUNIT_ASSERT_EQ(test, copy_from_user(&c, (void __user *)(addr + PAGE_SIZE), 1), 0UL);
 	KUNIT_ASSERT_EQ(test, c, (u8)'S');
-	KUNIT_ASSERT_EQ(test, ct_user_pfn(test, addr), ct_user_pfn(test, addr + PAGE_SIZE));
+	KUNIT_ASSERT_EQ(test, mdlt_user_pfn(test, addr), mdlt_user_pfn(test, addr + PAGE_SIZE));
 	return addr;
 }
 
@@ -188,7 +176,7 @@ static unsigned long ct_frames_not_counted(unsigned long pfn, unsigned long n,
 static void two_mdls_on_one_page_count_1_2_1_0(struct kunit *test)
 {
 	unsigned long uaddr = ct_filled_buf(test, 1, 0x11);
-	unsigned long pfn = ct_user_pfn(test, uaddr);
+	unsigned long pfn = mdlt_user_pfn(test, uaddr);
 	PMDL a = mdlt_alloc(test, uaddr, PAGE_SIZE);
 	PMDL b = mdlt_alloc(test, uaddr + 0x100, 0x200);
 	NTSTATUS status;
@@ -262,7 +250,7 @@ static void frame_twice_in_one_mdl_counts_2(struct kunit *test)
 	CT_ASSERT_STATUS(test, status, STATUS_SUCCESS);
 	pfn = MmGetMdlPfnArray(mdl)[0];
 	KUNIT_ASSERT_EQ(test, MmGetMdlPfnArray(mdl)[1], pfn);
-	KUNIT_EXPECT_EQ(test, pfn, ct_user_pfn(test, addr));
+	KUNIT_EXPECT_EQ(test, pfn, mdlt_user_pfn(test, addr));
 	KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(pfn), 2U);
 	KUNIT_EXPECT_EQ(test, mdlock_page_lock_count(mdl, 0), 2U);
 	KUNIT_EXPECT_EQ(test, mdlock_page_lock_count(mdl, 1), 2U);
@@ -280,7 +268,7 @@ static void frame_twice_in_one_mdl_counts_2(struct kunit *test)
 static void frame_twice_with_get_backend_takes_two_references(struct kunit *test)
 {
 	unsigned long addr = ct_double_mapped_page(test);
-	unsigned long pfn = ct_user_pfn(test, addr);
+	unsigned long pfn = mdlt_user_pfn(test, addr);
 	PMDL mdl = mdlt_alloc(test, addr, 2 * PAGE_SIZE);
 	int refs = ct_refs(pfn);
 	NTSTATUS status;
@@ -304,7 +292,7 @@ static void frame_twice_with_get_backend_takes_two_references(struct kunit *test
 static void pin_and_get_locks_of_one_page_count_2(struct kunit *test)
 {
 	unsigned long uaddr = ct_filled_buf(test, 1, 0x33);
-	unsigned long pfn = ct_user_pfn(test, uaddr);
+	unsigned long pfn = mdlt_user_pfn(test, uaddr);
 	PMDL pin = mdlt_alloc(test, uaddr, PAGE_SIZE);
 	PMDL get = mdlt_alloc(test, uaddr, PAGE_SIZE);
 	NTSTATUS status;
@@ -475,8 +463,8 @@ static void runs_anywhere_count_per_frame(struct kunit *test)
 static void never_locked_frames_count_0(struct kunit *test)
 {
 	unsigned long uaddr = ct_filled_buf(test, 2, 0x44);
-	unsigned long pfn0 = ct_user_pfn(test, uaddr);
-	unsigned long pfn1 = ct_user_pfn(test, uaddr + PAGE_SIZE);
+	unsigned long pfn0 = mdlt_user_pfn(test, uaddr);
+	unsigned long pfn1 = mdlt_user_pfn(test, uaddr + PAGE_SIZE);
 	u8 *kbuf = kunit_kzalloc(test, 64, GFP_KERNEL);
 	PMDL mdl = mdlt_alloc(test, uaddr, PAGE_SIZE);
 	NTSTATUS status;
@@ -505,7 +493,7 @@ static void counts_zero_after_failed_lock(struct kunit *test)
 	int i;
 
 	for (i = 0; i < 2; i++)
-		pfn[i] = ct_user_pfn(test, uaddr + i * PAGE_SIZE);
+		pfn[i] = mdlt_user_pfn(test, uaddr + i * PAGE_SIZE);
 	/* Page 2 read-only, page 3 unmapped. */
 	KUNIT_ASSERT_EQ(test, kunit_vm_mmap(test, NULL, uaddr + 2 * PAGE_SIZE, PAGE_SIZE,
 					    PROT_READ, MAP_ANONYMOUS | MAP_PRIVATE | MAP_FIXED,

@@ -32,18 +32,6 @@
 #define FT_RW		(PROT_READ | PROT_WRITE)
 #define FT_PAGES	6
 
-/* The frame mapped at @uaddr now. */
-static unsigned long ft_user_pfn(struct kunit *test, unsigned long uaddr)
-{
-	struct page *page;
-	unsigned long pfn;
-
-	KUNIT_ASSERT_EQ(test, get_user_pages_fast(uaddr, 1, 0, &page), 1);
-	pfn = page_to_pfn(page);
-	put_page(page);
-	return pfn;
-}
-
 static unsigned long ft_kpfn(const void *kaddr)
 {
 	return page_to_pfn(virt_to_page(kaddr));
@@ -87,7 +75,7 @@ static void selected_pages_in_segment_order(struct kunit *test)
 
 	for (i = 0; i < FT_PAGES; i++) {
 		seg[i].Alignment = uaddr + order[i] * PAGE_SIZE;
-		pfn[i] = ft_user_pfn(test, seg[i].Alignment);
+		pfn[i] = mdlt_user_pfn(test, seg[i].Alignment);
 	}
 	status = MmProbeAndLockSelectedPages(mdl, seg, UserMode, IoWriteAccess);
 	FT_ASSERT_STATUS(test, status, STATUS_SUCCESS);
@@ -126,7 +114,7 @@ static void selected_pages_in_segment_order(struct kunit *test)
 static void selected_page_twice_counts_2(struct kunit *test)
 {
 	unsigned long uaddr = ft_filled_buf(test, 1, 0x11);
-	unsigned long pfn = ft_user_pfn(test, uaddr), pins = ft_pins_taken(test);
+	unsigned long pfn = mdlt_user_pfn(test, uaddr), pins = ft_pins_taken(test);
 	FILE_SEGMENT_ELEMENT seg[2] = { { .Alignment = uaddr }, { .Alignment = uaddr } };
 	PMDL mdl = mdlt_alloc(test, 0, 2 * PAGE_SIZE);
 	NTSTATUS status;
@@ -235,7 +223,7 @@ static void selected_unmapped_segment_releases_the_rest(struct kunit *test)
 					{ .Alignment = uaddr + 2 * PAGE_SIZE },
 					{ .Alignment = uaddr },
 					{ .Alignment = uaddr + 3 * PAGE_SIZE } };
-	unsigned long pfn = ft_user_pfn(test, uaddr + PAGE_SIZE);
+	unsigned long pfn = mdlt_user_pfn(test, uaddr + PAGE_SIZE);
 
 	KUNIT_ASSERT_EQ(test, vm_munmap(uaddr + 3 * PAGE_SIZE, PAGE_SIZE), 0);
 	ft_expect_refused(test, seg, 4, UserMode, STATUS_ACCESS_VIOLATION);
@@ -559,31 +547,6 @@ static void alloc_pages_rules(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(ft_kpfn(k)), 1U);
 }
 
-#ifdef CONFIG_FAULT_INJECTION
-static void ft_fail_nth(unsigned int n)
-{
-	WRITE_ONCE(current->fail_nth, n);
-}
-
-/* Disarm; return what was left of the count (0: the fault fired). */
-static unsigned int ft_fail_nth_left(void)
-{
-	unsigned int left = READ_ONCE(current->fail_nth);
-
-	WRITE_ONCE(current->fail_nth, 0);
-	return left;
-}
-#else
-static void ft_fail_nth(unsigned int n)
-{
-}
-
-static unsigned int ft_fail_nth_left(void)
-{
-	return 1;
-}
-#endif
-
 /*
  * Partial results, the fail-nth way: for n = 1, 2, ... the nth allocation
  * fails, until a call runs to its end.  A failure among the pages leaves
@@ -602,9 +565,9 @@ static void alloc_pages_partial_result(struct kunit *test)
 	if (!IS_ENABLED(CONFIG_FAULT_INJECTION))
 		kunit_skip(test, "no CONFIG_FAULT_INJECTION");
 	for (n = 1; n < 100; n++) {
-		ft_fail_nth(n);
+		mdlt_fail_nth(n);
 		mdl = MmAllocatePagesForMdl(FT_ANY_LOW, FT_ANY_HIGH, ft_pa(0), want * PAGE_SIZE);
-		left = ft_fail_nth_left();
+		left = mdlt_fail_nth_left();
 		got = mdl ? MmGetMdlByteCount(mdl) >> PAGE_SHIFT : 0;
 		for (i = 0; i < got; i++)
 			KUNIT_EXPECT_EQ(test, mdlock_page_lock_count(mdl, i), 1U);
@@ -619,10 +582,10 @@ static void alloc_pages_partial_result(struct kunit *test)
 		}
 		partial += got && got < want;
 
-		ft_fail_nth(n);
+		mdlt_fail_nth(n);
 		mdl = MmAllocatePagesForMdlEx(FT_ANY_LOW, FT_ANY_HIGH, ft_pa(0), want * PAGE_SIZE,
 					      MmCached, MM_ALLOCATE_FULLY_REQUIRED);
-		ft_fail_nth(0);
+		mdlt_fail_nth(0);
 		if (mdl) {
 			KUNIT_EXPECT_EQ_MSG(test, MmGetMdlByteCount(mdl), (ULONG)(want * PAGE_SIZE),
 					    "n=%u: FULLY_REQUIRED gave a part", n);

@@ -34,31 +34,6 @@
 #define FA_PAGES	16
 #define FA_LARGE	1024	/* an MDL over 8 KiB: kvmalloc's vmalloc fallback */
 
-#ifdef CONFIG_FAULT_INJECTION
-static void fa_arm(unsigned int n)
-{
-	WRITE_ONCE(current->fail_nth, n);
-}
-
-/* Disarm; return what was left of the count (0: the fault fired). */
-static unsigned int fa_disarm(void)
-{
-	unsigned int left = READ_ONCE(current->fail_nth);
-
-	WRITE_ONCE(current->fail_nth, 0);
-	return left;
-}
-#else
-static void fa_arm(unsigned int n)
-{
-}
-
-static unsigned int fa_disarm(void)
-{
-	return 1;
-}
-#endif
-
 enum fa_op {
 	FA_ALLOC,		/* IoAllocateMdl */
 	FA_LOCK,		/* MmProbeAndLockPages */
@@ -414,9 +389,9 @@ static const char *fa_missing(void)
 
 	if (!IS_ENABLED(CONFIG_FAULT_INJECTION))
 		return "no CONFIG_FAULT_INJECTION";
-	fa_arm(1);
+	mdlt_fail_nth(1);
 	p = kmalloc(64, GFP_KERNEL);
-	if (fa_disarm() || p) {
+	if (mdlt_fail_nth_left() || p) {
 		kfree(p);
 		return "fail-nth did not fail kmalloc(GFP_KERNEL): no FAILSLAB, or it skips them";
 	}
@@ -465,9 +440,9 @@ static void fa_sweep(struct kunit *test, const struct fa_case *c)
 	for (n = 1; n <= FA_MAX && !ended; n++) {
 		fa_prepare(x);
 		fa_snap(x, &x->before);
-		fa_arm(n);
+		mdlt_fail_nth(n);
 		ok = fa_call(x);
-		if (fa_disarm()) {
+		if (mdlt_fail_nth_left()) {
 			/* The call ran to its end without reaching an nth site. */
 			KUNIT_ASSERT_TRUE_MSG(test, ok, "%s n=%u: failed without a fault",
 					      c->name, n);

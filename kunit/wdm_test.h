@@ -12,6 +12,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmstat.h>
@@ -39,6 +40,48 @@ static inline void mdlt_user_fill(struct kunit *test, unsigned long uaddr, size_
 	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)uaddr, tmp, len), 0UL);
 	kunit_kfree(test, tmp);
 }
+
+/* The frame mapped at @uaddr now. */
+static inline unsigned long mdlt_user_pfn(struct kunit *test, unsigned long uaddr)
+{
+	struct page *page;
+	unsigned long pfn;
+
+	KUNIT_ASSERT_EQ(test, get_user_pages_fast(uaddr, 1, 0, &page), 1);
+	pfn = page_to_pfn(page);
+	put_page(page);
+	return pfn;
+}
+
+/*
+ * fail-nth: make the @n-th fault-injection site this task reaches fail
+ * (failslab and fail_page_alloc, armed for every allocation by the guest's
+ * /init); 0 disarms.  Without CONFIG_FAULT_INJECTION nothing fails.
+ */
+#ifdef CONFIG_FAULT_INJECTION
+static inline void mdlt_fail_nth(unsigned int n)
+{
+	WRITE_ONCE(current->fail_nth, n);
+}
+
+/* Disarm; return what was left of the count (0: the fault fired). */
+static inline unsigned int mdlt_fail_nth_left(void)
+{
+	unsigned int left = READ_ONCE(current->fail_nth);
+
+	WRITE_ONCE(current->fail_nth, 0);
+	return left;
+}
+#else
+static inline void mdlt_fail_nth(unsigned int n)
+{
+}
+
+static inline unsigned int mdlt_fail_nth_left(void)
+{
+	return 1;
+}
+#endif
 
 /* Whether frame @pfn is pinned (FOLL_PIN) as the kernel sees it. */
 static inline bool mdlt_pfn_pinned(unsigned long pfn)
