@@ -374,8 +374,9 @@ static bool ft_page_zero(unsigned long pfn)
 
 /*
  * Pages from anywhere: the MDL as Windows leaves it, each frame zeroed,
- * held by mdlock alone and counted once; its system mapping is writable
- * and reaches the frames; freeing uncounts and lets them go.
+ * held by mdlock alone and counted once; its system mapping, and a partial
+ * MDL's own, is writable and reaches the frames; freeing uncounts and lets
+ * them go.
  */
 static void alloc_pages_for_mdl(struct kunit *test)
 {
@@ -383,6 +384,7 @@ static void alloc_pages_for_mdl(struct kunit *test)
 	PMDL mdl = ft_keep(test, MmAllocatePagesForMdl(FT_ANY_LOW, FT_ANY_HIGH, ft_pa(0),
 						       n * PAGE_SIZE - 100));
 	unsigned long i, pfn[5];
+	PMDL part;
 	u8 *va;
 
 	KUNIT_EXPECT_EQ(test, MmGetMdlByteCount(mdl), (ULONG)(n * PAGE_SIZE));
@@ -396,6 +398,15 @@ static void alloc_pages_for_mdl(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, mdlt_pfn_refcount(pfn[i]), 1);
 		KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(pfn[i]), 1U);
 	}
+	/* pages 1 and 2, mapped on their own before the MDL is */
+	part = mdlt_alloc(test, PAGE_SIZE, 2 * PAGE_SIZE);
+	IoBuildPartialMdl(mdl, part, (PVOID)PAGE_SIZE, 2 * PAGE_SIZE);
+	va = MmGetSystemAddressForMdlSafe(part, NormalPagePriority);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	va[PAGE_SIZE] = 0xA5;
+	KUNIT_EXPECT_EQ(test, *(u8 *)page_address(pfn_to_page(pfn[2])), 0xA5);
+	mdlt_free(test, part);
+
 	va = MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
 	KUNIT_ASSERT_NOT_NULL(test, va);
 	memset(va, 0x5A, n * PAGE_SIZE);
@@ -434,6 +445,9 @@ static void alloc_pages_from_no_memory_is_null(struct kunit *test)
 						      ft_pa(0), PAGE_SIZE));
 	KUNIT_EXPECT_NULL(test, MmAllocatePagesForMdl(ft_pa(past), ft_pa(past + SZ_1G),
 						      ft_pa(SZ_1G), PAGE_SIZE));
+	/* a negative SkipBytes does not walk down into memory */
+	KUNIT_EXPECT_NULL(test, MmAllocatePagesForMdl(ft_pa(past), ft_pa(past + SZ_1G),
+						      ft_pa(-(s64)SZ_1G), PAGE_SIZE));
 }
 
 /* Contiguous blocks: one of 8 pages; four of 4, each aligned to its size. */

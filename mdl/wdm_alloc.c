@@ -16,6 +16,8 @@
 #include <linux/list.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/sizes.h>
 #include <linux/topology.h>
 
 #include <asm/dma.h>
@@ -24,6 +26,8 @@
 
 /* Ranges tried: [low, high], then SkipBytes further each time, at most. */
 #define ALLOC_MAX_RANGES	64
+/* Pages outside the ranges held until the end: 4 for each asked, at most 64 MiB. */
+#define ALLOC_MAX_REJECTS(want)	min_t(unsigned long, 4 * (want) + 64, SZ_64M >> PAGE_SHIFT)
 /* Largest block PREFER_CONTIGUOUS asks for: a huge page's worth. */
 #define ALLOC_PREFER_ORDER	9
 
@@ -157,7 +161,8 @@ static int chunk_order(u64 skip, unsigned long pages)
  * It may get less than asked, as Windows may: check ByteCount; with
  * MDL_MM_ALLOCATE_FULLY_REQUIRED it gets all or nothing.  Pages are asked
  * of the zone below each range's end and those that come back outside the
- * range are given back; MDL_MM_ALLOCATE_PREFER_CONTIGUOUS asks for blocks
+ * range are given back at the end (at most four times the pages asked, and
+ * 64 MiB, are held so); MDL_MM_ALLOCATE_PREFER_CONTIGUOUS asks for blocks
  * of up to 2 MiB first; MDL_MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS gets
  * naturally aligned blocks, each at most the page allocator's largest (4
  * MiB on x86), from the first range only; MDL_MM_ALLOCATE_FROM_LOCAL_NODE_ONLY
@@ -193,23 +198,25 @@ struct mdl *mdlock_alloc_pages(u64 low, u64 high, u64 skip, size_t bytes, int ca
 	} else if (skip % PAGE_SIZE) {
 		return NULL;
 	}
-	mdl = mdlock_alloc(NULL, want << PAGE_SHIFT);
+	mdl = mdl_alloc_mdl(NULL, want << PAGE_SHIFT, nowait || !mdl_can_sleep());
 	if (!mdl)
 		return NULL;
 
 	c = (struct alloc_ctx) {
 		.pfns = mdl_pfns(mdl),
 		.want = want,
-		.max_rejects = 4 * want + 64,
+		.max_rejects = ALLOC_MAX_REJECTS(want),
 		.gfp = (nowait ? GFP_NOWAIT : GFP_KERNEL) | __GFP_NORETRY | __GFP_NOWARN |
 		       (flags & MDL_MM_DONT_ZERO_ALLOCATION ? 0 : __GFP_ZERO),
 		.nid = flags & MDL_MM_ALLOCATE_FROM_LOCAL_NODE_ONLY ? numa_node_id() : NUMA_NO_NODE,
 	};
 	INIT_LIST_HEAD(&c.rejected);
 	for (r = 0; r < ALLOC_MAX_RANGES && c.got < c.want; r++) {
-		u64 lo = low + r * skip, hi = high + r * skip;
+		u64 off, lo, hi;
 
-		if (lo >= end || hi < lo)
+		/* ranges past the top of the address space are not there */
+		if (check_mul_overflow((u64)r, skip, &off) || check_add_overflow(low, off, &lo) ||
+		    check_add_overflow(high, off, &hi) || lo >= end)
 			break;
 		fill_range(&c, lo, hi, order,
 			   !contiguous && (flags & MDL_MM_ALLOCATE_PREFER_CONTIGUOUS));

@@ -643,9 +643,9 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
 		ret = -ENOMEM;
 
 	if (done < n || ret == -ENOMEM) {
-		mdl_status_t status = gup_status(ret ? ret : -EFAULT, mm,
-						 segs ? segs[done] : va + done * PAGE_SIZE,
-						 gup_flags);
+		/* the first page not locked; none if the lock table failed at the end */
+		unsigned long addr = done == n ? 0 : segs ? segs[done] : va + done * PAGE_SIZE;
+		mdl_status_t status = gup_status(ret ? ret : -EFAULT, mm, addr, gup_flags);
 
 		mdl_counts_sub(pfns, t.done);
 		release_pages_of(pfns, done, hold, false);
@@ -1162,8 +1162,7 @@ mdl_status_t mdlock_build_partial(struct mdl *source, struct mdl *target,
 			   (source->MdlFlags & inherit);
 	/* A partial of a read lock maps read-only, as its source does. */
 	target->Private.flags &= ~MDLP_MAP_READONLY;
-	if ((source->Private.flags & MDLP_MAP_READONLY) ||
-	    (source->MdlFlags & (MDL_PAGES_LOCKED | MDL_WRITE_OPERATION)) == MDL_PAGES_LOCKED)
+	if ((source->Private.flags & MDLP_MAP_READONLY) || mdl_read_locked(source))
 		target->Private.flags |= MDLP_MAP_READONLY;
 	if (source->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL))
 		target->MappedSystemVa = (char *)source->MappedSystemVa + (addr - start);

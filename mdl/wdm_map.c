@@ -44,17 +44,12 @@ void mdl_unmap_own(struct mdl *mdl, bool may_sleep)
 
 /*
  * Read-only when the caller asks (MdlMappingNoWrite) and for a read lock
- * (or a partial MDL of one): frames locked for reading may be ones the
- * process itself cannot write, such as a file's page cache it mapped
- * read-only.  Pages of mdlock_alloc_pages() are the driver's own: writable.
- * Never executable.
+ * (or a partial MDL of one): see mdl_read_locked().  Never executable.
  */
 static pgprot_t mapping_prot(struct mdl *mdl, int cache, u32 priority)
 {
 	bool ro = (priority & MDL_MAPPING_NO_WRITE) ||
-		  (mdl->Private.flags & MDLP_MAP_READONLY) ||
-		  ((mdl->MdlFlags & (MDL_PAGES_LOCKED | MDL_WRITE_OPERATION)) == MDL_PAGES_LOCKED &&
-		   !(mdl->Private.flags & MDLP_ALLOC_PAGES));
+		  (mdl->Private.flags & MDLP_MAP_READONLY) || mdl_read_locked(mdl);
 	pgprot_t prot = ro ? PAGE_KERNEL_RO : PAGE_KERNEL;
 
 	if (cache == MDL_NON_CACHED)

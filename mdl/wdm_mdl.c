@@ -69,13 +69,24 @@ EXPORT_SYMBOL_NS_GPL(mdlock_init, MDLOCK);
  */
 struct mdl *mdlock_alloc(const void *va, size_t length)
 {
+	return mdl_alloc_mdl(va, length, !mdl_can_sleep());
+}
+EXPORT_SYMBOL_NS_GPL(mdlock_alloc, MDLOCK);
+
+/*
+ * mdlock_alloc(), told whether it must not sleep (@atomic) rather than
+ * asking: MmAllocatePagesForMdlEx(MM_ALLOCATE_NO_WAIT) must not, even
+ * where the kernel cannot see a spinlock.
+ */
+struct mdl *mdl_alloc_mdl(const void *va, size_t length, bool atomic)
+{
 	struct mdl *mdl;
 	size_t size;
 
 	if (!length || length > MDLOCK_MAX_BYTES || in_hardirq() || in_nmi())
 		return NULL;
 	size = mdlock_size(va, length);
-	if (mdl_can_sleep())
+	if (!atomic)
 		mdl = kvmalloc(size, GFP_KERNEL_ACCOUNT);
 	else
 		mdl = kmalloc(size, GFP_ATOMIC | __GFP_NOWARN);
@@ -85,7 +96,6 @@ struct mdl *mdlock_alloc(const void *va, size_t length)
 	mdl->Private.flags = MDLP_ALLOCATED;
 	return mdl;
 }
-EXPORT_SYMBOL_NS_GPL(mdlock_alloc, MDLOCK);
 
 /**
  * mdlock_free() - IoFreeMdl

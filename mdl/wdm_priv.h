@@ -28,6 +28,20 @@ static inline unsigned long mdl_va(const struct mdl *mdl)
 	return (unsigned long)mdl->StartVa + mdl->ByteOffset;
 }
 
+/*
+ * Locked for reading: its frames may be ones the process itself cannot
+ * write (a file's page cache mapped read-only), so its system mapping, and
+ * a partial MDL's, is read-only.  Pages of mdlock_alloc_pages() are the
+ * driver's own.
+ */
+static inline bool mdl_read_locked(const struct mdl *mdl)
+{
+	return (mdl->MdlFlags & (MDL_PAGES_LOCKED | MDL_WRITE_OPERATION)) == MDL_PAGES_LOCKED &&
+	       !(mdl->Private.flags & MDLP_ALLOC_PAGES);
+}
+
+struct mdl *mdl_alloc_mdl(const void *va, size_t length, bool atomic);
+
 void mdl_defer_unmap(void *mapping, struct mdl_release *rel, const PFN_NUMBER *pfns,
 		     unsigned long n);
 
