@@ -827,24 +827,6 @@ out:
 	return ret;
 }
 
-/*
- * The page mapped at @addr now, if any, referenced: nothing is faulted in.
- * GUP-fast gives up on a page table in flux (a huge page's PMD being split
- * by another thread, which invalidates it for a moment under its lock):
- * the slow walk (FOLL_NOFAULT) then waits for the lock and finds the page,
- * where a mapped, locked page must not read as unmapped.
- */
-static struct page *mapped_page(unsigned long addr)
-{
-	struct page *page;
-
-	if (get_user_pages_fast_only(addr, 1, 0, &page) == 1)
-		return page;
-	if (get_user_pages_unlocked(addr, 1, &page, FOLL_NOFAULT) == 1)
-		return page;
-	return NULL;
-}
-
 static long mdlock_ioctl_range_counts(void __user *argp)
 {
 	struct mdlock_range args;
@@ -864,8 +846,8 @@ static long mdlock_ioctl_range_counts(void __user *argp)
 	for (i = 0; i < args.pages; i++, addr += PAGE_SIZE) {
 		u32 count = 0;
 
-		page = mapped_page(addr);
-		if (page) {
+		/* The frame mapped there now, if any: nothing is faulted in. */
+		if (get_user_pages_fast_only(addr, 1, 0, &page) == 1) {
 			count = mdlock_frame_lock_count(page_to_pfn(page));
 			put_page(page);
 		}
