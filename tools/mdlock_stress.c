@@ -542,6 +542,16 @@ static struct mpage *mpage_at(struct arena *a, long idx)
 	return idx >= 0 && idx < (long)a->npages ? &a->pages[idx] : NULL;
 }
 
+/* RANGE_COUNTS of one arena page, up to three more times while it is not @want. */
+static void recheck_page(struct worker *w, unsigned long page, __u32 *count, __u32 want)
+{
+	int tries;
+
+	for (tries = 0; tries < 3 && *count != want; tries++)
+		if (mdl_range(w->p->fd, w->a.base + page * pg, 1, count))
+			return;
+}
+
 /* RANGE_COUNTS over arena pages [first, first + n): exact for our pages. */
 static void check_range(struct worker *w, unsigned long first, unsigned long n)
 {
@@ -561,6 +571,13 @@ static void check_range(struct worker *w, unsigned long first, unsigned long n)
 		/* Fault-around may have mapped a file page again: either is right. */
 		if (p->f && !p->mapped && w->counts[i] == (__u32)p->f->locks)
 			continue;
+		/*
+		 * RANGE_COUNTS reads the page table with GUP-fast, which gives up
+		 * for a moment while another thread splits a huge page's PMD:
+		 * a mapped page then reads 0 once.  Ask again before calling it.
+		 */
+		if (w->counts[i] != want && !w->counts[i] && want && p->kind == K_THP)
+			recheck_page(w, first + i, &w->counts[i], want);
 		if (w->counts[i] != want) {
 			diverge(w, "RANGE_COUNTS: page %lu (%s) count %u, model %u",
 				first + i, kind_name[p->kind], w->counts[i], want);
