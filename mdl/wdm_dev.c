@@ -526,6 +526,16 @@ out:
 	return ret;
 }
 
+/* MmProbeAndLockPages(UserMode), or with @segs the selected pages: a long-term pin. */
+static mdl_status_t obj_probe_and_lock(struct mdlock_obj *obj, u32 access, const u64 *segs)
+{
+	const unsigned int lflags = MDLOCK_LOCK_PIN | MDLOCK_LOCK_LONGTERM;
+
+	if (segs)
+		return mdlock_probe_and_lock_selected(obj->mdl, segs, UserMode, access, lflags);
+	return mdlock_probe_and_lock(obj->mdl, NULL, UserMode, access, lflags);
+}
+
 /*
  * Lock the MDL of @handle, its own buffer or with @segs the pages they
  * name (MmProbeAndLockSelectedPages), charged to the caller first.
@@ -534,7 +544,6 @@ out:
 static long obj_lock(struct mdlock_file *mf, u32 handle, u32 access, const u64 *segs,
 		     unsigned long count, u32 *status)
 {
-	const unsigned int lflags = MDLOCK_LOCK_PIN | MDLOCK_LOCK_LONGTERM;
 	struct mdlock_obj *obj;
 	mdl_status_t st;
 	unsigned long n;
@@ -553,17 +562,13 @@ static long obj_lock(struct mdlock_file *mf, u32 handle, u32 access, const u64 *
 		ret = -EINVAL;
 	} else if (obj->mdl->MdlFlags & (MDL_PAGES_LOCKED | MDL_PARTIAL)) {
 		/* Broken rule: the lock refuses and reports it. */
-		st = segs ? mdlock_probe_and_lock_selected(obj->mdl, segs, UserMode, access,
-							   lflags) :
-			    mdlock_probe_and_lock(obj->mdl, NULL, UserMode, access, lflags);
+		st = obj_probe_and_lock(obj, access, segs);
 		ret = mdlock_status_to_errno(st);
 	} else if (memlock_charge(obj, n)) {
 		st = STATUS_WORKING_SET_QUOTA;
 		ret = -ENOMEM;
 	} else {
-		st = segs ? mdlock_probe_and_lock_selected(obj->mdl, segs, UserMode, access,
-							   lflags) :
-			    mdlock_probe_and_lock(obj->mdl, NULL, UserMode, access, lflags);
+		st = obj_probe_and_lock(obj, access, segs);
 		ret = mdlock_status_to_errno(st);
 		if (ret) {
 			memlock_uncharge(obj);
