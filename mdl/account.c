@@ -579,16 +579,31 @@ void mdl_account(struct mdl_owner *owner, struct mdl_client *cl, long pages)
 	long mdls = pages > 0 ? 1 : -1;
 
 	this_cpu_add(locked_mdls, mdls);
+	mdl_account_pages(owner, cl, pages);
+	if (!cl)
+		return;
+	this_cpu_add(*cl->mdls, mdls);
+	if (owner)
+		this_cpu_add(owner->counts->client_mdls, mdls);
+}
+
+/**
+ * mdl_account_pages() - count pages locked or unlocked by an MDL that stays
+ * @owner: as for mdl_account()
+ * @cl: as for mdl_account()
+ * @pages: the pages, negative when unlocked (MmAdvanceMdl)
+ *
+ * Context: Any context.
+ */
+void mdl_account_pages(struct mdl_owner *owner, struct mdl_client *cl, long pages)
+{
 	if (owner)
 		this_cpu_add(owner->counts->locked, pages);
 	if (!cl)
 		return;
-	this_cpu_add(*cl->mdls, mdls);
 	this_cpu_add(*cl->pages, pages);
-	if (owner) {
+	if (owner)
 		this_cpu_add(owner->counts->client_pages, pages);
-		this_cpu_add(owner->counts->client_mdls, mdls);
-	}
 }
 
 /**

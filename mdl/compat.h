@@ -70,4 +70,14 @@
 #define MDL_MAX_ALLOC_ORDER	(MAX_ORDER - 1)
 #endif
 
+/*
+ * What mdlock needs of the architecture (x86-64, the only one it is built
+ * for): a flush of this CPU's whole TLB (flush_tlb_kernel_range() is not
+ * exported, __flush_tlb_all() is), the kernel PTE of an address
+ * (lookup_address(); init_mm is not exported), and the cache types of the direct map
+ * (set_memory_uc(), _wc() and _wb(), which keep x86 PAT's one type per
+ * frame; <linux/set_memory.h>).  Users include <asm/tlbflush.h>.
+ */
+#define mdl_flush_tlb_local()	__flush_tlb_all()
+
 #endif /* _MDL_COMPAT_H */

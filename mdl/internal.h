@@ -7,7 +7,8 @@
  *   account.c    locked pages per process and module-wide
  *   wdm_lock.c   probe-and-lock, unlock and its deferred part, nonpaged
  *                and partial MDLs (the lock order is written there)
- *   wdm_map.c    system mappings
+ *   wdm_map.c    system mappings, their protection, reserved mappings
+ *   wdm_alloc.c  pages allocated for an MDL (MmAllocatePagesForMdlEx)
  *   pfndb.c      the lock table: each frame's lock count
  *   bugcheck.c   reports of refused rules
  *   debugfs.c    /sys/kernel/debug/mdlock
@@ -38,6 +39,7 @@ struct task_struct;
 #define BC_BAD_POOL_CALLER			0xC2
 #define BC_VERIFIER_VIOLATION			0xC4
 #define BC_DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS	0xCB
+#define BC_SYSTEM_PTE_MISUSE			0xDA
 #define BC_INVALID_MDL_RANGE			0x12E
 
 /*
@@ -68,6 +70,12 @@ void mdl_bugcheck_counts_show(struct seq_file *m);
 #define MDLP_NOREF		0x80	/* kernel pages held without references */
 #define MDLP_MAPREF		0x100	/* (a release record) a mapping's frame references */
 #define MDLP_ALLOC_PAGES	0x200	/* pages of mdlock_alloc_pages(), ours to free */
+#define MDLP_CACHE_UC		0x400	/* the frames are uncached (UC-) in every mapping */
+#define MDLP_CACHE_WC		0x800	/* the frames are write-combined in every mapping */
+#define MDLP_PROT_RO		0x1000	/* the own system mapping is read-only now */
+#define MDLP_PROT_NONE		0x2000	/* the own system mapping is inaccessible now */
+#define MDLP_RESERVED		0x4000	/* mapped in a reserved mapping (@mapping is its record) */
+#define MDLP_CACHE_MASK		(MDLP_CACHE_UC | MDLP_CACHE_WC)
 #define MDLP_HOLD_MASK		(MDLP_PIN | MDLP_GET | MDLP_KERNEL)
 
 /* wdm_rules.c: the one place that decides whether an operation is allowed */
@@ -78,6 +86,7 @@ enum mdl_op {
 	OP_MAP,
 	OP_MAP_AGAIN,		/* MmMapLockedPagesSpecifyCache, not the Safe macro */
 	OP_UNMAP,
+	OP_ADVANCE,
 	OP_FREE,
 	OP_FREE_PAGES,
 	OP_BUILD_NONPAGED,
@@ -119,6 +128,7 @@ void mdl_uncharge_pages(unsigned long n);
 unsigned long mdl_mm_locked_pages(struct mm_struct *mm);
 unsigned long mdl_core_locked_mdls(void);
 void mdl_account(struct mdl_owner *owner, struct mdl_client *cl, long pages);
+void mdl_account_pages(struct mdl_owner *owner, struct mdl_client *cl, long pages);
 void mdl_show_processes(struct seq_file *m);
 void mdl_show_accounting(struct seq_file *m);
 int mdl_account_init(void);
@@ -136,6 +146,7 @@ void mdl_lock_exit(void);
 
 /* wdm_map.c */
 void mdl_unmap_own(struct mdl *mdl, bool may_sleep);
+void mdl_map_exit(void);
 
 void mdl_debugfs_init(void);
 void mdl_debugfs_exit(void);

@@ -61,6 +61,7 @@ static void __exit mdlock_module_exit(void)
 	mdlock_dev_exit();
 	mdl_debugfs_exit();
 	mdl_lock_exit();
+	mdl_map_exit();
 	mdl_account_exit();
 	mdl_counts_exit();
 	pr_info("unloaded\n");

@@ -17,11 +17,13 @@
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/set_memory.h>
 #include <linux/sizes.h>
 #include <linux/topology.h>
 
 #include <asm/dma.h>
 
+#include "pfndb.h"
 #include "wdm_priv.h"
 
 /* Ranges tried: [low, high], then SkipBytes further each time, at most. */
@@ -140,6 +142,62 @@ static int chunk_order(u64 skip, unsigned long pages)
 	return order;
 }
 
+/* The direct-map address of a frame's page (x86-64 has no high memory). */
+static unsigned long frame_va(unsigned long pfn)
+{
+	return (unsigned long)page_address(pfn_to_page(pfn));
+}
+
+/*
+ * Give @n frames their cache type in the direct map, run by run: x86 PAT
+ * records it per frame (memtype), and every later mapping of them takes
+ * it.  On failure what was changed is changed back.
+ */
+static int set_cache_type(const PFN_NUMBER *pfns, unsigned long n, int cache)
+{
+	unsigned long i, run;
+	int err = 0;
+
+	for (i = 0; i < n; i += run) {
+		run = mdl_pfn_run(pfns, i, n);
+		err = cache == MDL_NON_CACHED ? set_memory_uc(frame_va(pfns[i]), run) :
+						set_memory_wc(frame_va(pfns[i]), run);
+		if (err)
+			break;
+	}
+	if (err)
+		mdl_free_alloc_pages(pfns, i, MDLP_CACHE_MASK, false);
+	return err;
+}
+
+/**
+ * mdl_free_alloc_pages() - free pages mdlock_alloc_pages() allocated
+ * @pfns: their frames
+ * @n: how many
+ * @cache: MDLP_CACHE_UC or MDLP_CACHE_WC if they were given that type (they
+ *         are made write-back first), else 0
+ * @free: free them; false only changes the type back
+ *
+ * A run whose type cannot be changed back is never freed (the allocator
+ * would hand it out uncached): it is leaked, and said so.
+ *
+ * Context: Process context with @cache; else where pages may be freed.
+ */
+void mdl_free_alloc_pages(const PFN_NUMBER *pfns, unsigned long n, u32 cache, bool free)
+{
+	unsigned long i, j, run;
+
+	for (i = 0; i < n; i += run) {
+		run = mdl_pfn_run(pfns, i, n);
+		if (cache && set_memory_wb(frame_va(pfns[i]), run)) {
+			pr_warn_ratelimited("%lu pages stay uncached and are not freed\n", run);
+			continue;
+		}
+		for (j = 0; free && j < run; j++)
+			put_page(pfn_to_page(pfns[i] + j));
+	}
+}
+
 /**
  * mdlock_alloc_pages() - MmAllocatePagesForMdlEx
  * @low: lowest physical address of the first range
@@ -148,9 +206,11 @@ static int chunk_order(u64 skip, unsigned long pages)
  *        only); with MDL_MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS the size of
  *        each contiguous block instead (0: one block for everything)
  * @bytes: how much to allocate, rounded up to pages: 1 to MDLOCK_MAX_BYTES
- * @cache: MDL_CACHED, MDL_NON_CACHED or MDL_WRITE_COMBINED: the type the
- *         pages will be mapped with (the pages have none of their own: the
- *         mapping's decides, as on Windows)
+ * @cache: MDL_CACHED, MDL_NON_CACHED or MDL_WRITE_COMBINED: the pages'
+ *         type in every mapping, the direct map's included (x86 PAT
+ *         allows one type per frame): mdlock_map() and the other mapping
+ *         routines use it whatever they are asked.  Not with
+ *         MDL_MM_ALLOCATE_NO_WAIT (changing the direct map may sleep).
  * @flags: MDL_MM_* flags (Windows' MM_ALLOCATE_* and MM_DONT_ZERO_ALLOCATION)
  *
  * Allocates pages inside [@low, @high], then [@low + @skip, @high + @skip]
@@ -172,8 +232,9 @@ static int chunk_order(u64 skip, unsigned long pages)
  *
  * Context: Process context; any context up to softirq with
  * MDL_MM_ALLOCATE_NO_WAIT (it never sleeps then).
- * Return: the MDL, or NULL for bad arguments, no page in the ranges, or
- * fewer pages than asked with MDL_MM_ALLOCATE_FULLY_REQUIRED.
+ * Return: the MDL, or NULL for bad arguments, no page in the ranges,
+ * fewer pages than asked with MDL_MM_ALLOCATE_FULLY_REQUIRED, or a cache
+ * type that could not be given.
  */
 struct mdl *mdlock_alloc_pages(u64 low, u64 high, u64 skip, size_t bytes, int cache, u32 flags)
 {
@@ -189,6 +250,7 @@ struct mdl *mdlock_alloc_pages(u64 low, u64 high, u64 skip, size_t bytes, int ca
 	if ((flags & ~MM_ALLOCATE_FLAGS) || !bytes || bytes > MDLOCK_MAX_BYTES || low > high ||
 	    (cache != MDL_CACHED && cache != MDL_NON_CACHED && cache != MDL_WRITE_COMBINED) ||
 	    ((flags & MDL_MM_ALLOCATE_FAST_LARGE_PAGES) && !contiguous) ||
+	    (nowait && cache != MDL_CACHED) ||
 	    in_hardirq() || in_nmi() || (!nowait && !mdl_can_sleep()))
 		return NULL;
 	if (contiguous) {
@@ -225,18 +287,29 @@ struct mdl *mdlock_alloc_pages(u64 low, u64 high, u64 skip, size_t bytes, int ca
 	}
 	free_rejected(&c);
 
-	if (!c.got || (c.got < c.want && (flags & MDL_MM_ALLOCATE_FULLY_REQUIRED)) ||
-	    mdl_counts_add(c.pfns, c.got, nowait ? GFP_NOWAIT | __GFP_NOWARN : GFP_KERNEL)) {
-		for (r = 0; r < c.got; r++)
-			__free_page(pfn_to_page(c.pfns[r]));
-		mdlock_free(mdl);
-		return NULL;
+	if (!c.got || (c.got < c.want && (flags & MDL_MM_ALLOCATE_FULLY_REQUIRED)))
+		goto fail;
+	if (cache != MDL_CACHED) {
+		/* with room to change the type back from where freeing cannot sleep */
+		mdl->Private.release = mdl_release_alloc(c.got, GFP_KERNEL);
+		if (!mdl->Private.release || set_cache_type(c.pfns, c.got, cache))
+			goto fail;
+		mdl->Private.flags |= cache == MDL_NON_CACHED ? MDLP_CACHE_UC : MDLP_CACHE_WC;
+	}
+	if (mdl_counts_add(c.pfns, c.got, nowait ? GFP_NOWAIT | __GFP_NOWARN : GFP_KERNEL)) {
+		mdl_free_alloc_pages(c.pfns, c.got, mdl->Private.flags & MDLP_CACHE_MASK, false);
+		goto fail;
 	}
 	mdl->ByteCount = c.got << PAGE_SHIFT;
 	mdl->MdlFlags |= MDL_PAGES_LOCKED;
 	mdl->Private.flags |= MDLP_ALLOC_PAGES;
 	mdl->Private.locked = c.got;
 	return mdl;
+fail:
+	for (r = 0; r < c.got; r++)
+		__free_page(pfn_to_page(c.pfns[r]));
+	mdlock_free(mdl);
+	return NULL;
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_alloc_pages, MDLOCK);
 
@@ -246,7 +319,9 @@ EXPORT_SYMBOL_NS_GPL(mdlock_alloc_pages, MDLOCK);
  *
  * Removes the MDL's system mapping, if any, uncounts its frames and frees
  * its pages (a frame still in a mapping being removed from atomic context
- * is freed once that is done).  The MDL itself stays, unlocked, for
+ * is freed once that is done; pages allocated uncached or write-combined
+ * are made write-back first, from a work item where the caller cannot
+ * sleep).  The MDL itself stays, unlocked, for
  * mdlock_free() (Windows' ExFreePool).  Any other MDL is refused and
  * reported (0xC2 BAD_POOL_CALLER).
  *
@@ -256,7 +331,9 @@ EXPORT_SYMBOL_NS_GPL(mdlock_alloc_pages, MDLOCK);
  */
 void mdlock_free_pages(struct mdl *mdl)
 {
-	unsigned long n, i;
+	bool may_sleep;
+	unsigned long n;
+	u32 cache;
 
 	if (!mdl_rule_check(mdl, OP_FREE_PAGES))
 		return;
@@ -268,12 +345,20 @@ void mdlock_free_pages(struct mdl *mdl)
 		return;
 	}
 	n = mdl->Private.locked;
-	mdl_unmap_own(mdl, mdl_surely_can_sleep());
+	cache = mdl->Private.flags & MDLP_CACHE_MASK;
+	may_sleep = mdl_surely_can_sleep();
+	mdl_unmap_own(mdl, may_sleep);
 	mdl_counts_sub(mdl_pfns(mdl), n);
-	for (i = 0; i < n; i++)
-		put_page(pfn_to_page(mdl_pfns(mdl)[i]));
+	if (cache && !may_sleep) {
+		/* the type goes back to write-back in process context, then the pages */
+		mdl_defer_release(mdl->Private.release, mdl_pfns(mdl), n,
+				  MDLP_ALLOC_PAGES | cache, false);
+		mdl->Private.release = NULL;
+	} else {
+		mdl_free_alloc_pages(mdl_pfns(mdl), n, cache, true);
+	}
 	mdl->Private.locked = 0;
-	mdl->Private.flags &= ~MDLP_ALLOC_PAGES;
+	mdl->Private.flags &= ~(MDLP_ALLOC_PAGES | MDLP_CACHE_MASK);
 	mdl->MdlFlags &= ~MDL_PAGES_LOCKED;
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_free_pages, MDLOCK);

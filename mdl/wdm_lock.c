@@ -144,6 +144,10 @@ static void mdl_release_pages(const PFN_NUMBER *pfns, unsigned long n, u32 hold,
 		mdl_tally_start(&t, -1, 0);
 	if (!hold)
 		return;
+	if (hold & MDLP_ALLOC_PAGES) {
+		mdl_free_alloc_pages(pfns, n, hold & MDLP_CACHE_MASK, true);
+		return;
+	}
 	if (hold & (MDLP_KERNEL | MDLP_MAPREF)) {
 		/* A mapping's references skip the frames that had no refcount. */
 		for (i = 0; i < n; i++)
@@ -288,30 +292,86 @@ static void defer(struct mdl_release *rel)
 }
 
 /**
+ * mdl_mapref_add() - reference frames a system mapping still shows
+ * @rel: the record made with the mapping, with room for its frames
+ * @pfns: the frames
+ * @n: how many
+ *
+ * Each frame is referenced until the mapping is gone (mdl_mapref_put(), or
+ * the deferred unmapping), so that however soon the lock that holds it is
+ * released, no mapping outlives a frame.  (A frame without a reference
+ * count, a tail page of a non-compound kernel allocation, is skipped: its
+ * owner frees it, not a pin.)  The record was sized for every frame the
+ * mapping covers, and each is added at most once: by MmAdvanceMdl() when
+ * it unlocks the frames it passes, or when the mapping is removed where
+ * the caller cannot sleep.
+ *
+ * Context: Any context.
+ */
+void mdl_mapref_add(struct mdl_release *rel, const PFN_NUMBER *pfns, unsigned long n)
+{
+	unsigned long i;
+
+	if (WARN_ON_ONCE(n > rel->cap - rel->n))
+		n = rel->cap - rel->n;
+	for (i = 0; i < n; i++)
+		rel->pfns[rel->n + i] =
+			folio_try_get(page_folio(pfn_to_page(pfns[i]))) ? pfns[i] : 0;
+	rel->n += n;
+	rel->hold = MDLP_MAPREF;
+}
+
+/**
+ * mdl_mapref_put() - after the mapping is gone, drop its references
+ * @rel: the record made with the mapping
+ *
+ * Context: Any context where pages may be freed (mdl_can_free_pages()).
+ */
+void mdl_mapref_put(struct mdl_release *rel)
+{
+	if (!rel)
+		return;
+	mdl_release_pages(rel->pfns, rel->n, rel->hold, false, false, false);
+	mdl_release_free(rel);
+}
+
+/**
  * mdl_defer_unmap() - remove a system mapping from process context
  * @mapping: what vmap() returned
  * @rel: the record made with the mapping, with room for its frames
  * @pfns: the mapped frames
  * @n: how many
  *
- * Each frame is referenced until the mapping is gone, so that however soon
- * the lock that holds it is released, no mapping outlives a frame.  (A
- * frame without a reference count, a tail page of a non-compound kernel
- * allocation, is skipped: its owner frees it, not a pin.)
+ * The frames are referenced (mdl_mapref_add()) until the work item has
+ * removed the mapping.
  *
  * Context: Any context.
  */
 void mdl_defer_unmap(void *mapping, struct mdl_release *rel, const PFN_NUMBER *pfns,
 		     unsigned long n)
 {
-	unsigned long i;
-
-	n = min(n, rel->cap);
-	for (i = 0; i < n; i++)
-		rel->pfns[i] = folio_try_get(page_folio(pfn_to_page(pfns[i]))) ? pfns[i] : 0;
-	rel->n = n;
-	rel->hold = MDLP_MAPREF;
+	mdl_mapref_add(rel, pfns, n);
 	rel->mapping = mapping;
+	defer(rel);
+}
+
+/**
+ * mdl_defer_release() - release frames from process context
+ * @rel: a record with room for @n frames
+ * @pfns: the frames
+ * @n: how many
+ * @hold: how they are held (MDLP_PIN, MDLP_GET or MDLP_KERNEL)
+ * @dirty: mark them dirty first, under their folio locks
+ *
+ * Context: Any context.
+ */
+void mdl_defer_release(struct mdl_release *rel, const PFN_NUMBER *pfns, unsigned long n,
+		       u32 hold, bool dirty)
+{
+	memcpy(rel->pfns, pfns, n * sizeof(*pfns));
+	rel->n = n;
+	rel->hold = hold;
+	rel->dirty = dirty;
 	defer(rel);
 }
 
@@ -954,11 +1014,7 @@ static void unlock_atomic(struct mdl *mdl, unsigned long n, u32 hold, bool dirty
 	}
 	/* Counted out now, released later. */
 	mdl_counts_sub(pfns, n);
-	memcpy(rel->pfns, pfns, n * sizeof(*pfns));
-	rel->n = n;
-	rel->hold = hold;
-	rel->dirty = dirty;
-	defer(rel);
+	mdl_defer_release(rel, pfns, n, hold, dirty);
 }
 
 /**
@@ -1035,6 +1091,94 @@ mdl_status_t mdlock_unlock(struct mdl *mdl)
 	return mdl_unlock(mdl, mdl_surely_can_sleep());
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_unlock, MDLOCK);
+
+/* ---- MmAdvanceMdl */
+
+/*
+ * Unlock the first @k frames of a locked MDL, as MmUnlockPages() would
+ * them alone: counted out, the process's count lowered, released now or
+ * (where the caller cannot sleep and they need it) from the work item.  A
+ * system mapping of the MDL's own keeps showing them, so it references
+ * them until it is removed.
+ */
+static mdl_status_t advance_unlock(struct mdl *mdl, unsigned long k)
+{
+	u32 hold = mdl->Private.flags & MDLP_HOLD_MASK;
+	bool user = hold & (MDLP_PIN | MDLP_GET);
+	bool dirty = user && (mdl->MdlFlags & MDL_WRITE_OPERATION);
+	bool may_sleep = mdl_surely_can_sleep();
+	struct mdl_release *rel = NULL;
+	PFN_NUMBER *pfns = mdl_pfns(mdl);
+
+	if (!may_sleep && user &&
+	    ((dirty && (mdl->Private.flags & MDLP_FILE_PAGES)) || !mdl_can_free_pages())) {
+		rel = mdl_release_alloc(k, GFP_ATOMIC | __GFP_NOWARN);
+		if (!rel)
+			return STATUS_INSUFFICIENT_RESOURCES;
+	}
+	if (mdl->Private.unmap)
+		mdl_mapref_add(mdl->Private.unmap, pfns, k);
+	mdl_counts_sub(pfns, k);
+	mdl_account_pages(mdl->Private.owner, mdl->Private.client, -(long)k);
+	mdl_uncharge_pages(k);
+	if (rel)
+		mdl_defer_release(rel, pfns, k, hold, dirty);
+	else
+		mdl_release_pages(pfns, k, hold, dirty, may_sleep, false);
+	mdl->Private.locked -= k;
+	return STATUS_SUCCESS;
+}
+
+/**
+ * mdlock_advance() - MmAdvanceMdl
+ * @mdl: a locked, partial or nonpaged-pool MDL
+ * @bytes: how far to move the start of its buffer: less than ByteCount
+ *
+ * The end stays; StartVa, ByteOffset and ByteCount describe what is left,
+ * the PFN array starts at its first page, and MappedSystemVa (of a mapped
+ * or nonpaged-pool MDL) moves by @bytes.  The whole pages passed are
+ * unlocked at once if the MDL locked them: their lock counts and the
+ * process's count go down, and their pins or references go (a system
+ * mapping of the MDL's own keeps them referenced, not locked, until it is
+ * removed).  A partial or nonpaged-pool MDL holds nothing to release.
+ * An MDL that is not locked is refused and reported.
+ *
+ * Context: Any context, as MmUnlockPages().
+ * Return: STATUS_SUCCESS; STATUS_INVALID_PARAMETER_2 if @bytes >= ByteCount
+ * (nothing changes); STATUS_NOT_SUPPORTED for pages of
+ * mdlock_alloc_pages() (free them with mdlock_free_pages()) and an MDL in
+ * a reserved mapping; STATUS_INSUFFICIENT_RESOURCES where the caller
+ * cannot sleep, pages would need releasing later and no memory was left
+ * to note them (nothing changes); STATUS_INVALID_DEVICE_REQUEST for a
+ * refused call.
+ */
+mdl_status_t mdlock_advance(struct mdl *mdl, u32 bytes)
+{
+	unsigned long k, left;
+	mdl_status_t status;
+
+	if (!mdl_rule_check(mdl, OP_ADVANCE))
+		return STATUS_INVALID_DEVICE_REQUEST;
+	if (bytes >= mdl->ByteCount)
+		return STATUS_INVALID_PARAMETER_2;
+	if (mdl->Private.flags & (MDLP_ALLOC_PAGES | MDLP_RESERVED))
+		return STATUS_NOT_SUPPORTED;
+	k = ((unsigned long)mdl->ByteOffset + bytes) >> PAGE_SHIFT;
+	if (k && (mdl->MdlFlags & MDL_PAGES_LOCKED) && !(mdl->MdlFlags & MDL_PARTIAL)) {
+		status = advance_unlock(mdl, k);
+		if (!MDL_NT_SUCCESS(status))
+			return status;
+	}
+	left = mdl_span(mdl) - k;
+	memmove(mdl_pfns(mdl), mdl_pfns(mdl) + k, left * sizeof(PFN_NUMBER));
+	mdl->StartVa = (char *)mdl->StartVa + (k << PAGE_SHIFT);
+	mdl->ByteOffset = (mdl->ByteOffset + bytes) & ~PAGE_MASK;
+	mdl->ByteCount -= bytes;
+	if (mdl->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL))
+		mdl->MappedSystemVa = (char *)mdl->MappedSystemVa + bytes;
+	return STATUS_SUCCESS;
+}
+EXPORT_SYMBOL_NS_GPL(mdlock_advance, MDLOCK);
 
 /* ---- Nonpaged pool and partial MDLs */
 
@@ -1161,9 +1305,11 @@ mdl_status_t mdlock_build_partial(struct mdl *source, struct mdl *target,
 	target->MdlFlags = (target->MdlFlags & MDL_ALLOCATED_FIXED_SIZE) | MDL_PARTIAL |
 			   (source->MdlFlags & inherit);
 	/* A partial of a read lock maps read-only, as its source does. */
-	target->Private.flags &= ~MDLP_MAP_READONLY;
+	target->Private.flags &= ~(MDLP_MAP_READONLY | MDLP_CACHE_MASK);
 	if ((source->Private.flags & MDLP_MAP_READONLY) || mdl_read_locked(source))
 		target->Private.flags |= MDLP_MAP_READONLY;
+	/* and with its frames' cache type */
+	target->Private.flags |= source->Private.flags & MDLP_CACHE_MASK;
 	if (source->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL))
 		target->MappedSystemVa = (char *)source->MappedSystemVa + (addr - start);
 	return STATUS_SUCCESS;

@@ -41,9 +41,14 @@ static inline bool mdl_read_locked(const struct mdl *mdl)
 }
 
 struct mdl *mdl_alloc_mdl(const void *va, size_t length, bool atomic);
+void mdl_free_alloc_pages(const PFN_NUMBER *pfns, unsigned long n, u32 cache, bool free);
 
+void mdl_mapref_add(struct mdl_release *rel, const PFN_NUMBER *pfns, unsigned long n);
+void mdl_mapref_put(struct mdl_release *rel);
 void mdl_defer_unmap(void *mapping, struct mdl_release *rel, const PFN_NUMBER *pfns,
 		     unsigned long n);
+void mdl_defer_release(struct mdl_release *rel, const PFN_NUMBER *pfns, unsigned long n,
+		       u32 hold, bool dirty);
 
 bool mdl_partial_range(struct mdl *source, struct mdl *target, unsigned long va,
 		       size_t *length);

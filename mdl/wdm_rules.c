@@ -51,6 +51,12 @@ bool mdl_rule_check(struct mdl *mdl, enum mdl_op op)
 		}
 		return true;
 	case OP_UNLOCK:
+		if (mdl->Private.flags & MDLP_RESERVED) {
+			/* the reserved mapping is the driver's to remove, first */
+			mdl_bugcheck(BC_VERIFIER_VIOLATION, BCP_HIDE(2), 0xB8, m, flags, 0,
+				     "MmUnlockPages of an MDL still mapped in a reserved mapping");
+			return false;
+		}
 		if (mdl->Private.flags & MDLP_ALLOC_PAGES) {
 			/* Memory probe-and-lock did not lock, as a nonpaged-pool MDL's. */
 			mdl_bugcheck(BC_VERIFIER_VIOLATION, BCP_HIDE(2), 0x7D, m, flags, 0,
@@ -95,6 +101,14 @@ bool mdl_rule_check(struct mdl *mdl, enum mdl_op op)
 		if (!(flags & MDL_MAPPED_TO_SYSTEM_VA) || !mdl->Private.mapping) {
 			mdl_bugcheck(BC_VERIFIER_VIOLATION, BCP_HIDE(2), 0xB6, m, flags, 0,
 				     "MmUnmapLockedPages of an MDL without its own system mapping");
+			return false;
+		}
+		return true;
+	case OP_ADVANCE:
+		if (!(flags & (MDL_PAGES_LOCKED | MDL_PARTIAL | MDL_SOURCE_IS_NONPAGED_POOL))) {
+			mdl_bugcheck(BC_VERIFIER_VIOLATION, BCP_HIDE(2), 0xB3, m, flags,
+				     MDL_PAGES_LOCKED,
+				     "MmAdvanceMdl of an MDL whose pages are not locked");
 			return false;
 		}
 		return true;

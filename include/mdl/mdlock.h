@@ -102,6 +102,14 @@ typedef u32 __bitwise mdl_status_t;
 #define MDL_MAPPING_NO_WRITE	0x80000000U
 #define MDL_MAPPING_NO_EXECUTE	0x40000000U
 
+/* Protections of mdlock_protect(): Windows' PAGE_* values */
+#define MDL_PAGE_NOACCESS		0x01
+#define MDL_PAGE_READONLY		0x02
+#define MDL_PAGE_READWRITE		0x04
+#define MDL_PAGE_EXECUTE		0x10
+#define MDL_PAGE_EXECUTE_READ		0x20
+#define MDL_PAGE_EXECUTE_READWRITE	0x40
+
 /* Flags of mdlock_alloc_pages(): Windows' MM_ALLOCATE_* (MmAllocatePagesForMdlEx) */
 #define MDL_MM_DONT_ZERO_ALLOCATION			0x00000001
 #define MDL_MM_ALLOCATE_FROM_LOCAL_NODE_ONLY		0x00000002
@@ -179,8 +187,14 @@ mdl_status_t mdlock_build_nonpaged(struct mdl *mdl);
 mdl_status_t mdlock_build_partial(struct mdl *source, struct mdl *target,
 				  const void *va, size_t length);
 void mdlock_prepare_for_reuse(struct mdl *mdl);
+mdl_status_t mdlock_advance(struct mdl *mdl, u32 bytes);
 void *mdlock_map(struct mdl *mdl, int mode, int cache, u32 priority);
 void mdlock_unmap(void *va, struct mdl *mdl);
+mdl_status_t mdlock_protect(struct mdl *mdl, u32 protect);
+void *mdlock_alloc_mapping_address(size_t bytes, u32 tag);
+void mdlock_free_mapping_address(void *base, u32 tag);
+void *mdlock_map_reserved(void *base, u32 tag, struct mdl *mdl, int cache);
+void mdlock_unmap_reserved(void *base, u32 tag, struct mdl *mdl);
 void mdlock_flush_deferred(void);
 
 unsigned int mdlock_frame_lock_count(unsigned long pfn);

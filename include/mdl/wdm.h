@@ -170,6 +170,20 @@ typedef struct _IRP {
 #define ADDRESS_AND_SIZE_TO_SPAN_PAGES(va, size) \
 	((ULONG)((BYTE_OFFSET(va) + (ULONG_PTR)(size) + PAGE_SIZE - 1) >> PAGE_SHIFT))
 
+/*
+ * Windows' page protections (MmProtectMdlSystemAddress).  Linux's x86
+ * PAGE_READONLY is a pgprot_t of the same name; code that includes this
+ * header gets Windows' value from here on (Linux code wants
+ * PAGE_KERNEL_RO, or PAGE_READONLY_EXEC and friends, anyway).
+ */
+#undef PAGE_READONLY
+#define PAGE_NOACCESS		MDL_PAGE_NOACCESS
+#define PAGE_READONLY		MDL_PAGE_READONLY
+#define PAGE_READWRITE		MDL_PAGE_READWRITE
+#define PAGE_EXECUTE		MDL_PAGE_EXECUTE
+#define PAGE_EXECUTE_READ	MDL_PAGE_EXECUTE_READ
+#define PAGE_EXECUTE_READWRITE	MDL_PAGE_EXECUTE_READWRITE
+
 #define MmGetMdlPfnArray(mdl)		((PPFN_NUMBER)((mdl) + 1))
 #define MmGetMdlByteCount(mdl)		((mdl)->ByteCount)
 #define MmGetMdlByteOffset(mdl)		((mdl)->ByteOffset)
@@ -498,6 +512,94 @@ static inline PVOID MmGetSystemAddressForMdl(PMDL mdl)
 static inline void MmUnmapLockedPages(PVOID va, PMDL mdl)
 {
 	mdlock_unmap(va, mdl);
+}
+
+/**
+ * MmAdvanceMdl() - move the start of an MDL's buffer forward
+ * @mdl: a locked, partial or nonpaged-pool MDL
+ * @bytes: how far: less than ByteCount
+ *
+ * See mdlock_advance().
+ *
+ * Context: Any context.
+ * Return: STATUS_SUCCESS, or STATUS_INVALID_PARAMETER_2 if nothing would be
+ * left (nothing changes).
+ */
+static inline NTSTATUS MmAdvanceMdl(PMDL mdl, ULONG bytes)
+{
+	return mdlock_advance(mdl, bytes);
+}
+
+/**
+ * MmProtectMdlSystemAddress() - change the protection of an MDL's mapping
+ * @mdl: an MDL mapped by the mapping routines
+ * @protect: PAGE_NOACCESS, PAGE_READONLY or PAGE_READWRITE
+ *
+ * See mdlock_protect(): executable protections are refused.
+ *
+ * Context: A task or softirq with interrupts on.
+ * Return: STATUS_SUCCESS, STATUS_NOT_MAPPED_VIEW or
+ * STATUS_INVALID_PAGE_PROTECTION.
+ */
+static inline NTSTATUS MmProtectMdlSystemAddress(PMDL mdl, ULONG protect)
+{
+	return mdlock_protect(mdl, protect);
+}
+
+/**
+ * MmAllocateMappingAddress() - reserve a range of kernel addresses
+ * @bytes: its size
+ * @tag: a pool tag, given again to the routines below
+ *
+ * Context: Process context, may sleep.
+ * Return: the range's start, or NULL.
+ */
+static inline PVOID MmAllocateMappingAddress(SIZE_T bytes, ULONG tag)
+{
+	return mdlock_alloc_mapping_address(bytes, tag);
+}
+
+/**
+ * MmFreeMappingAddress() - release a range MmAllocateMappingAddress() made
+ * @base: the range
+ * @tag: its tag
+ *
+ * Context: Process context, may sleep.
+ */
+static inline void MmFreeMappingAddress(PVOID base, ULONG tag)
+{
+	mdlock_free_mapping_address(base, tag);
+}
+
+/**
+ * MmMapLockedPagesWithReservedMapping() - map an MDL in a reserved range
+ * @base: the range
+ * @tag: its tag
+ * @mdl: a locked MDL that fits in it
+ * @cache: MmCached, MmNonCached or MmWriteCombined (the frames' type wins)
+ *
+ * See mdlock_map_reserved().
+ *
+ * Context: Any context.
+ * Return: the address of the buffer's first byte, or NULL.
+ */
+static inline PVOID MmMapLockedPagesWithReservedMapping(PVOID base, ULONG tag,
+							PMDL mdl, MEMORY_CACHING_TYPE cache)
+{
+	return mdlock_map_reserved(base, tag, mdl, cache);
+}
+
+/**
+ * MmUnmapReservedMapping() - unmap what the routine above mapped
+ * @base: the range
+ * @tag: its tag
+ * @mdl: the MDL mapped there
+ *
+ * Context: A task or softirq with interrupts on.
+ */
+static inline void MmUnmapReservedMapping(PVOID base, ULONG tag, PMDL mdl)
+{
+	mdlock_unmap_reserved(base, tag, mdl);
 }
 
 #endif /* _MDL_WDM_H */

@@ -1,0 +1,616 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wdm_mapping_kunit.c: KUnit suite mdlock_mapping: what changes an MDL or
+ * its system mapping after the lock.  MmAdvanceMdl: the pages passed are
+ * unlocked at once (folio_maybe_dma_pinned(), the vmstat pin counters,
+ * the lock table, the process's count), the rest stay, the mapping moves.
+ * MmProtectMdlSystemAddress and the cache types: read from the kernel's
+ * own page table entries (lookup_address()), the direct map's included.
+ * Reserved mappings: the range's entries before, during and after a
+ * mapping, and every refusal.
+ */
+#include <kunit/test.h>
+#include <linux/bottom_half.h>
+#include <linux/irqflags.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+
+#include <asm/pgtable.h>
+
+#include "wdm_test.h"
+
+#define MT_ST(s)	((u32)(__force u32)(s))
+#define MT_EXPECT_STATUS(test, got, want) \
+	KUNIT_EXPECT_EQ(test, MT_ST(got), MT_ST(want))
+#define MT_ASSERT_STATUS(test, got, want) \
+	KUNIT_ASSERT_EQ(test, MT_ST(got), MT_ST(want))
+#define MT_RW		(PROT_READ | PROT_WRITE)
+#define MT_TAG		0x546c644d	/* 'MdlT' */
+
+/* The kernel PTE of @va (a 4 KiB mapping), or the test stops. */
+static pte_t mt_pte(struct kunit *test, const void *va)
+{
+	unsigned int level;
+	pte_t *pte = lookup_address((unsigned long)va, &level);
+
+	KUNIT_ASSERT_NOT_NULL(test, pte);
+	KUNIT_ASSERT_EQ(test, level, (unsigned int)PG_LEVEL_4K);
+	return *pte;
+}
+
+/* The cache bits of the kernel PTE of @va (the direct map may use big pages). */
+static unsigned long mt_cache_bits(const void *va)
+{
+	unsigned int level;
+	pte_t *pte = lookup_address((unsigned long)va, &level);
+
+	return pte ? pte_flags(*pte) & (level == PG_LEVEL_4K ? _PAGE_CACHE_MASK :
+					 _PAGE_PWT | _PAGE_PCD) : ~0UL;
+}
+
+static unsigned long mt_bits_of(pgprot_t prot)
+{
+	return pgprot_val(prot) & _PAGE_CACHE_MASK;
+}
+
+/* A user buffer of @pages pages, page i filled with @byte + i, locked whole for @op. */
+static PMDL mt_locked(struct kunit *test, unsigned int pages, unsigned long off, ULONG len,
+		      LOCK_OPERATION op, unsigned long *uaddr)
+{
+	unsigned int i;
+	PMDL mdl;
+
+	*uaddr = mdlt_user_buf(test, pages * PAGE_SIZE, MT_RW);
+	for (i = 0; i < pages; i++)
+		mdlt_user_fill(test, *uaddr + i * PAGE_SIZE, PAGE_SIZE, (u8)(0x30 + i));
+	mdl = mdlt_alloc(test, *uaddr + off, len);
+	MT_ASSERT_STATUS(test, MmProbeAndLockPages(mdl, UserMode, op), STATUS_SUCCESS);
+	return mdl;
+}
+
+static unsigned long mt_pins_taken(struct kunit *test)
+{
+	unsigned long acquired, released;
+
+	mdlt_foll_pin_counts(test, &acquired, &released);
+	return acquired - released;
+}
+
+static u8 mt_user_byte(struct kunit *test, unsigned long uaddr)
+{
+	u8 b = 0;
+
+	KUNIT_EXPECT_EQ(test, copy_from_user(&b, (void __user *)uaddr, 1), 0UL);
+	return b;
+}
+
+/* ---- MmAdvanceMdl */
+
+/* Inside the first page: the header moves, nothing is unlocked. */
+static void advance_within_first_page(struct kunit *test)
+{
+	unsigned long uaddr, pins = mt_pins_taken(test);
+	PMDL mdl = mt_locked(test, 3, 0x100, 3 * PAGE_SIZE - 0x200, IoWriteAccess, &uaddr);
+	unsigned long pfn0 = MmGetMdlPfnArray(mdl)[0];
+
+	MT_EXPECT_STATUS(test, MmAdvanceMdl(mdl, 0x100), STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, MmGetMdlByteOffset(mdl), 0x200U);
+	KUNIT_EXPECT_EQ(test, MmGetMdlByteCount(mdl), (ULONG)(3 * PAGE_SIZE - 0x300));
+	KUNIT_EXPECT_PTR_EQ(test, MmGetMdlVirtualAddress(mdl), (PVOID)(uaddr + 0x200));
+	KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(mdl)[0], pfn0);
+	KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(pfn0), 1U);
+	KUNIT_EXPECT_EQ(test, mt_pins_taken(test), pins + 3);
+	KUNIT_EXPECT_EQ(test, mdlock_process_locked_pages(current), 3UL);
+	MmUnlockPages(mdl);
+}
+
+/*
+ * Past two pages: those two are unlocked (unpinned as the kernel counts
+ * it, out of the lock table and the process's count), the other two stay.
+ */
+static void advance_unlocks_passed_pages(struct kunit *test)
+{
+	unsigned long uaddr, pins = mt_pins_taken(test), pfn[4], i;
+	PMDL mdl = mt_locked(test, 4, 0, 4 * PAGE_SIZE, IoWriteAccess, &uaddr);
+
+	for (i = 0; i < 4; i++)
+		pfn[i] = MmGetMdlPfnArray(mdl)[i];
+	KUNIT_EXPECT_EQ(test, mt_pins_taken(test), pins + 4);
+	MT_ASSERT_STATUS(test, MmAdvanceMdl(mdl, 2 * PAGE_SIZE + 0x10), STATUS_SUCCESS);
+	KUNIT_EXPECT_PTR_EQ(test, MmGetMdlVirtualAddress(mdl),
+			    (PVOID)(uaddr + 2 * PAGE_SIZE + 0x10));
+	KUNIT_EXPECT_EQ(test, MmGetMdlByteCount(mdl), (ULONG)(2 * PAGE_SIZE - 0x10));
+	KUNIT_EXPECT_TRUE(test, mdl->MdlFlags & MDL_PAGES_LOCKED);
+	for (i = 0; i < 4; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, mdlt_pfn_pinned(pfn[i]), i >= 2, "page %lu", i);
+		KUNIT_EXPECT_EQ_MSG(test, mdlock_frame_lock_count(pfn[i]), i >= 2 ? 1U : 0U,
+				    "page %lu", i);
+	}
+	KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(mdl)[0], pfn[2]);
+	KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(mdl)[1], pfn[3]);
+	KUNIT_EXPECT_EQ(test, mt_pins_taken(test), pins + 2);
+	KUNIT_EXPECT_EQ(test, mdlock_process_locked_pages(current), 2UL);
+
+	MmUnlockPages(mdl);
+	KUNIT_EXPECT_EQ(test, mt_pins_taken(test), pins);
+	KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(pfn[3]), 0U);
+	KUNIT_EXPECT_EQ(test, mdlock_process_locked_pages(current), 0UL);
+}
+
+/* Nothing would be left: STATUS_INVALID_PARAMETER_2, the MDL untouched. */
+static void advance_past_end_refused(struct kunit *test)
+{
+	unsigned long uaddr;
+	PMDL mdl = mt_locked(test, 2, 0x10, PAGE_SIZE, IoReadAccess, &uaddr);
+	size_t size = MmSizeOfMdl(MmGetMdlVirtualAddress(mdl), PAGE_SIZE);
+	void *copy = kunit_kmalloc(test, size, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, copy);
+	memcpy(copy, mdl, size);
+	MT_EXPECT_STATUS(test, MmAdvanceMdl(mdl, PAGE_SIZE), STATUS_INVALID_PARAMETER_2);
+	MT_EXPECT_STATUS(test, MmAdvanceMdl(mdl, U32_MAX), STATUS_INVALID_PARAMETER_2);
+	KUNIT_EXPECT_EQ(test, memcmp(copy, mdl, size), 0);
+	MmUnlockPages(mdl);
+}
+
+/*
+ * A mapped MDL: MappedSystemVa moves with the buffer, and the mapping still
+ * holds a plain reference on the page it passed (not a pin) until it goes.
+ */
+static void advance_mapped_moves_system_va(struct kunit *test)
+{
+	unsigned long uaddr, pfn0;
+	int ref0;
+	u8 *va;
+	PMDL mdl;
+
+	uaddr = mdlt_user_buf(test, 3 * PAGE_SIZE, MT_RW);
+	mdlt_user_fill(test, uaddr, 3 * PAGE_SIZE, 0x11);
+	pfn0 = mdlt_user_pfn(test, uaddr);
+	ref0 = mdlt_pfn_refcount(pfn0);
+	mdl = mdlt_alloc(test, uaddr + 8, 3 * PAGE_SIZE - 8);
+	MT_ASSERT_STATUS(test, MmProbeAndLockPages(mdl, UserMode, IoWriteAccess), STATUS_SUCCESS);
+	va = MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+
+	MT_ASSERT_STATUS(test, MmAdvanceMdl(mdl, PAGE_SIZE + 8), STATUS_SUCCESS);
+	KUNIT_EXPECT_PTR_EQ(test, mdl->MappedSystemVa, (PVOID)(va + PAGE_SIZE + 8));
+	((u8 *)mdl->MappedSystemVa)[0] = 0x77;
+	KUNIT_EXPECT_EQ(test, mt_user_byte(test, uaddr + PAGE_SIZE + 16), 0x77);
+	KUNIT_EXPECT_FALSE(test, mdlt_pfn_pinned(pfn0));
+	KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(pfn0), 0U);
+	KUNIT_EXPECT_EQ(test, mdlt_pfn_refcount(pfn0), ref0 + 1);
+	/* still there, behind the new start */
+	KUNIT_EXPECT_EQ(test, va[0], 0x11);
+
+	MmUnmapLockedPages(mdl->MappedSystemVa, mdl);
+	mdlock_flush_deferred();
+	KUNIT_EXPECT_EQ(test, mdlt_pfn_refcount(pfn0), ref0);
+	MmUnlockPages(mdl);
+}
+
+/* Partial and nonpaged-pool MDLs hold nothing: only the description moves. */
+static void advance_partial_and_nonpaged(struct kunit *test)
+{
+	u8 *buf = kunit_kzalloc(test, 3 * PAGE_SIZE, GFP_KERNEL);
+	unsigned long uaddr, pfn1;
+	PMDL np, src, part;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	np = mdlt_alloc(test, (unsigned long)buf, 3 * PAGE_SIZE);
+	MmBuildMdlForNonPagedPool(np);
+	MT_ASSERT_STATUS(test, MmAdvanceMdl(np, PAGE_SIZE + 4), STATUS_SUCCESS);
+	KUNIT_EXPECT_PTR_EQ(test, np->MappedSystemVa, (PVOID)(buf + PAGE_SIZE + 4));
+	KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(np)[0], page_to_pfn(virt_to_page(buf + PAGE_SIZE)));
+
+	src = mt_locked(test, 3, 0, 3 * PAGE_SIZE, IoWriteAccess, &uaddr);
+	pfn1 = MmGetMdlPfnArray(src)[1];
+	part = mdlt_alloc(test, uaddr, 3 * PAGE_SIZE);
+	IoBuildPartialMdl(src, part, (PVOID)uaddr, 3 * PAGE_SIZE);
+	MT_ASSERT_STATUS(test, MmAdvanceMdl(part, PAGE_SIZE), STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(part)[0], pfn1);
+	KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(MmGetMdlPfnArray(src)[0]), 1U);
+	KUNIT_EXPECT_TRUE(test, mdlt_pfn_pinned(MmGetMdlPfnArray(src)[0]));
+	MmUnlockPages(src);
+}
+
+/* An unlocked MDL: refused and reported; allocated pages: not supported. */
+static void advance_refusals(struct kunit *test)
+{
+	PHYSICAL_ADDRESS low = { .QuadPart = 0 }, high = { .QuadPart = S64_MAX };
+	unsigned long uaddr = mdlt_user_buf(test, PAGE_SIZE, MT_RW);
+	PMDL mdl = mdlt_alloc(test, uaddr, PAGE_SIZE), pages;
+	u64 before = mdlt_bugchecks(NULL);
+
+	MT_EXPECT_STATUS(test, MmAdvanceMdl(mdl, 16), STATUS_INVALID_DEVICE_REQUEST);
+	MDLT_EXPECT_BUGCHECK(test, before, 0xC4, 0xB3);
+	KUNIT_EXPECT_EQ(test, MmGetMdlByteOffset(mdl), 0U);
+
+	pages = MmAllocatePagesForMdl(low, high, low, 2 * PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	MT_EXPECT_STATUS(test, MmAdvanceMdl(pages, PAGE_SIZE), STATUS_NOT_SUPPORTED);
+	KUNIT_EXPECT_EQ(test, MmGetMdlByteCount(pages), (ULONG)(2 * PAGE_SIZE));
+	MmFreePagesFromMdl(pages);
+	ExFreePool(pages);
+}
+
+/* Under a spinlock (atomic but for PREEMPT_RT), anonymous pages are released at once. */
+static void advance_under_spinlock(struct kunit *test)
+{
+	static DEFINE_SPINLOCK(lock);
+	unsigned long uaddr, pins = mt_pins_taken(test), pfn0;
+	PMDL mdl = mt_locked(test, 3, 0, 3 * PAGE_SIZE, IoWriteAccess, &uaddr);
+	NTSTATUS status;
+
+	pfn0 = MmGetMdlPfnArray(mdl)[0];
+	spin_lock(&lock);
+	status = MmAdvanceMdl(mdl, PAGE_SIZE);
+	spin_unlock(&lock);
+	MT_EXPECT_STATUS(test, status, STATUS_SUCCESS);
+	mdlock_flush_deferred();
+	KUNIT_EXPECT_FALSE(test, mdlt_pfn_pinned(pfn0));
+	KUNIT_EXPECT_EQ(test, mt_pins_taken(test), pins + 2);
+	MmUnlockPages(mdl);
+}
+
+/* ---- MmProtectMdlSystemAddress */
+
+static void protect_changes_the_ptes(struct kunit *test)
+{
+	unsigned long uaddr;
+	PMDL mdl = mt_locked(test, 3, 0x40, 2 * PAGE_SIZE, IoWriteAccess, &uaddr);
+	u8 *va = MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
+	pte_t pte;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	for (i = 0; i < 3; i++) {
+		pte = mt_pte(test, PAGE_ALIGN(va) + i * PAGE_SIZE);
+		KUNIT_EXPECT_TRUE(test, pte_present(pte) && pte_write(pte));
+		KUNIT_EXPECT_FALSE(test, pte_exec(pte));
+	}
+	MT_ASSERT_STATUS(test, MmProtectMdlSystemAddress(mdl, PAGE_READONLY), STATUS_SUCCESS);
+	for (i = 0; i < 3; i++) {
+		pte = mt_pte(test, PAGE_ALIGN(va) + i * PAGE_SIZE);
+		KUNIT_EXPECT_TRUE(test, pte_present(pte));
+		KUNIT_EXPECT_FALSE(test, pte_write(pte));
+		KUNIT_EXPECT_EQ(test, pte_pfn(pte), MmGetMdlPfnArray(mdl)[i]);
+	}
+	KUNIT_EXPECT_EQ(test, va[0], 0x30);
+	MT_ASSERT_STATUS(test, MmProtectMdlSystemAddress(mdl, PAGE_NOACCESS), STATUS_SUCCESS);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_FALSE(test, pte_present(mt_pte(test, PAGE_ALIGN(va) + i * PAGE_SIZE)));
+	MT_ASSERT_STATUS(test, MmProtectMdlSystemAddress(mdl, PAGE_READWRITE), STATUS_SUCCESS);
+	pte = mt_pte(test, PAGE_ALIGN(va) + PAGE_SIZE);
+	KUNIT_EXPECT_TRUE(test, pte_present(pte) && pte_write(pte));
+	KUNIT_EXPECT_EQ(test, pte_pfn(pte), MmGetMdlPfnArray(mdl)[1]);
+	va[PAGE_SIZE] = 0x99;
+	KUNIT_EXPECT_EQ(test, mt_user_byte(test, uaddr + 0x40 + PAGE_SIZE), 0x99);
+	/* and it goes away inaccessible as well */
+	MT_ASSERT_STATUS(test, MmProtectMdlSystemAddress(mdl, PAGE_NOACCESS), STATUS_SUCCESS);
+	MmUnmapLockedPages(va, mdl);
+	KUNIT_EXPECT_FALSE(test, mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+	MmUnlockPages(mdl);
+}
+
+static void protect_refusals(struct kunit *test)
+{
+	unsigned long uaddr, uaddr2;
+	PMDL mdl = mt_locked(test, 2, 0, PAGE_SIZE, IoWriteAccess, &uaddr);
+	PMDL ro = mt_locked(test, 1, 0, PAGE_SIZE, IoReadAccess, &uaddr2);
+	static const ULONG bad[] = { 0, 0x03, 0x08, PAGE_EXECUTE, PAGE_EXECUTE_READ,
+				     PAGE_EXECUTE_READWRITE, 0x80, 0x104 };
+	u8 *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	u64 before, mdl_id;
+	PMDL np;
+	int i;
+
+	MT_EXPECT_STATUS(test, MmProtectMdlSystemAddress(mdl, PAGE_READONLY),
+			 STATUS_NOT_MAPPED_VIEW);
+	KUNIT_ASSERT_NOT_NULL(test, MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority));
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		MT_EXPECT_STATUS(test, MmProtectMdlSystemAddress(mdl, bad[i]),
+				 STATUS_INVALID_PAGE_PROTECTION);
+	/* a read lock maps read-only, and stays so */
+	KUNIT_ASSERT_NOT_NULL(test, MmGetSystemAddressForMdlSafe(ro, NormalPagePriority));
+	MT_EXPECT_STATUS(test, MmProtectMdlSystemAddress(ro, PAGE_READWRITE),
+			 STATUS_INVALID_PAGE_PROTECTION);
+	KUNIT_EXPECT_FALSE(test, pte_write(mt_pte(test, ro->MappedSystemVa)));
+	MT_EXPECT_STATUS(test, MmProtectMdlSystemAddress(ro, PAGE_NOACCESS), STATUS_SUCCESS);
+	MT_EXPECT_STATUS(test, MmProtectMdlSystemAddress(ro, PAGE_READONLY), STATUS_SUCCESS);
+	/* nonpaged pool has no mapping of its own */
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	np = mdlt_alloc(test, (unsigned long)buf, PAGE_SIZE);
+	MmBuildMdlForNonPagedPool(np);
+	MT_EXPECT_STATUS(test, MmProtectMdlSystemAddress(np, PAGE_READONLY),
+			 STATUS_NOT_MAPPED_VIEW);
+	/* with interrupts off the TLB cannot be flushed: refused, reported */
+	mdl_id = (unsigned long)mdl;
+	before = mdlt_bugchecks(NULL);
+	local_irq_disable();
+	i = MT_ST(MmProtectMdlSystemAddress(mdl, PAGE_READONLY));
+	local_irq_enable();
+	KUNIT_EXPECT_EQ(test, (u32)i, MT_ST(STATUS_INVALID_DEVICE_REQUEST));
+	MDLT_EXPECT_BUGCHECK(test, before, 0x0A, mdl_id);
+	KUNIT_EXPECT_TRUE(test, pte_write(mt_pte(test, mdl->MappedSystemVa)));
+	MmUnlockPages(mdl);
+	MmUnlockPages(ro);
+}
+
+/* ---- Cache types */
+
+/* User memory is write-back: a request for another type is overridden. */
+static void user_memory_maps_cached_whatever_asked(struct kunit *test)
+{
+	unsigned long uaddr;
+	PMDL mdl = mt_locked(test, 1, 0, PAGE_SIZE, IoWriteAccess, &uaddr);
+	u8 *va = MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmNonCached, NULL, FALSE,
+					      NormalPagePriority);
+
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	KUNIT_EXPECT_EQ(test, mt_cache_bits(va), mt_bits_of(PAGE_KERNEL));
+	MmUnmapLockedPages(va, mdl);
+	va = MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmWriteCombined, NULL, FALSE,
+					  NormalPagePriority);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	KUNIT_EXPECT_EQ(test, mt_cache_bits(va), mt_bits_of(PAGE_KERNEL));
+	MmUnlockPages(mdl);
+}
+
+/*
+ * Allocated pages take the type asked, in the direct map and every
+ * mapping (a partial MDL's too); freed, they are write-back again.
+ */
+static void alloc_pages_cache_type(struct kunit *test, MEMORY_CACHING_TYPE cache,
+				   pgprot_t want)
+{
+	PHYSICAL_ADDRESS low = { .QuadPart = 0 }, high = { .QuadPart = S64_MAX };
+	PMDL mdl = MmAllocatePagesForMdlEx(low, high, low, 3 * PAGE_SIZE, cache, 0);
+	unsigned long pfn[3], i;
+	PMDL part;
+	u8 *va;
+
+	KUNIT_ASSERT_NOT_NULL(test, mdl);
+	KUNIT_ASSERT_EQ(test, MmGetMdlByteCount(mdl), (ULONG)(3 * PAGE_SIZE));
+	for (i = 0; i < 3; i++) {
+		pfn[i] = MmGetMdlPfnArray(mdl)[i];
+		KUNIT_EXPECT_EQ(test, mt_cache_bits(page_address(pfn_to_page(pfn[i]))),
+				mt_bits_of(want) & (_PAGE_PWT | _PAGE_PCD));
+	}
+	/* a partial MDL's own mapping, then the MDL's */
+	part = IoAllocateMdl(NULL, PAGE_SIZE, FALSE, FALSE, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, part);
+	IoBuildPartialMdl(mdl, part, (PVOID)(2 * PAGE_SIZE), PAGE_SIZE);
+	va = MmMapLockedPagesSpecifyCache(part, KernelMode, MmCached, NULL, FALSE,
+					  NormalPagePriority);
+	KUNIT_EXPECT_NOT_NULL(test, va);
+	if (va) {
+		KUNIT_EXPECT_EQ(test, mt_cache_bits(va), mt_bits_of(want));
+		MmPrepareMdlForReuse(part);
+	}
+	IoFreeMdl(part);
+
+	va = MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, NULL, FALSE,
+					  NormalPagePriority);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	KUNIT_EXPECT_EQ(test, mt_cache_bits(va), mt_bits_of(want));
+	va[PAGE_SIZE + 1] = 0x6B;
+	KUNIT_EXPECT_EQ(test, *(u8 *)(page_address(pfn_to_page(pfn[1])) + 1), 0x6B);
+
+	MmFreePagesFromMdl(mdl);
+	ExFreePool(mdl);
+	mdlock_flush_deferred();
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, mt_cache_bits(page_address(pfn_to_page(pfn[i]))), 0UL);
+}
+
+static void alloc_pages_non_cached(struct kunit *test)
+{
+	alloc_pages_cache_type(test, MmNonCached, pgprot_noncached(PAGE_KERNEL));
+}
+
+static void alloc_pages_write_combined(struct kunit *test)
+{
+	alloc_pages_cache_type(test, MmWriteCombined, pgprot_writecombine(PAGE_KERNEL));
+}
+
+/* Freed where it cannot sleep: the type goes back from the work item. */
+static void alloc_pages_non_cached_freed_in_atomic(struct kunit *test)
+{
+	PHYSICAL_ADDRESS low = { .QuadPart = 0 }, high = { .QuadPart = S64_MAX };
+	PMDL mdl = MmAllocatePagesForMdlEx(low, high, low, 2 * PAGE_SIZE, MmNonCached, 0);
+	unsigned long pfn;
+
+	KUNIT_ASSERT_NOT_NULL(test, mdl);
+	KUNIT_EXPECT_NULL(test, MmAllocatePagesForMdlEx(low, high, low, PAGE_SIZE, MmNonCached,
+							MM_ALLOCATE_NO_WAIT));
+	pfn = MmGetMdlPfnArray(mdl)[1];
+	KUNIT_ASSERT_NOT_NULL(test, MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority));
+	local_bh_disable();
+	MmFreePagesFromMdl(mdl);
+	local_bh_enable();
+	KUNIT_EXPECT_FALSE(test, mdl->MdlFlags & MDL_PAGES_LOCKED);
+	ExFreePool(mdl);
+	mdlock_flush_deferred();
+	KUNIT_EXPECT_EQ(test, mt_cache_bits(page_address(pfn_to_page(pfn))), 0UL);
+}
+
+/* ---- Reserved mappings */
+
+static void mt_free_reservation(void *base)
+{
+	MmFreeMappingAddress(base, MT_TAG);
+}
+
+static void reserved_mapping_maps_and_unmaps(struct kunit *test)
+{
+	u8 *base = MmAllocateMappingAddress(4 * PAGE_SIZE, MT_TAG);
+	unsigned long uaddr, uaddr2;
+	PMDL a, b;
+	u8 *va;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, base);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mt_free_reservation, base), 0);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_FALSE(test, pte_present(mt_pte(test, base + i * PAGE_SIZE)));
+
+	a = mt_locked(test, 4, 0x40, 3 * PAGE_SIZE - 0x40, IoWriteAccess, &uaddr);
+	va = MmMapLockedPagesWithReservedMapping(base, MT_TAG, a, MmCached);
+	KUNIT_ASSERT_PTR_EQ(test, va, base + 0x40);
+	KUNIT_EXPECT_PTR_EQ(test, a->MappedSystemVa, (PVOID)va);
+	KUNIT_EXPECT_TRUE(test, a->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+	KUNIT_EXPECT_PTR_EQ(test, MmGetSystemAddressForMdlSafe(a, NormalPagePriority), (PVOID)va);
+	for (i = 0; i < 3; i++) {
+		pte_t pte = mt_pte(test, base + i * PAGE_SIZE);
+
+		KUNIT_EXPECT_TRUE(test, pte_present(pte) && pte_write(pte) && !pte_exec(pte));
+		KUNIT_EXPECT_EQ(test, pte_pfn(pte), MmGetMdlPfnArray(a)[i]);
+	}
+	KUNIT_EXPECT_FALSE(test, pte_present(mt_pte(test, base + 3 * PAGE_SIZE)));
+	KUNIT_EXPECT_EQ(test, va[PAGE_SIZE], 0x31);
+	va[2 * PAGE_SIZE] = 0xC3;
+	KUNIT_EXPECT_EQ(test, mt_user_byte(test, uaddr + 0x40 + 2 * PAGE_SIZE), 0xC3);
+	/* protection works on it as on any system mapping */
+	MT_EXPECT_STATUS(test, MmProtectMdlSystemAddress(a, PAGE_READONLY), STATUS_SUCCESS);
+	KUNIT_EXPECT_FALSE(test, pte_write(mt_pte(test, base)));
+
+	MmUnmapReservedMapping(base, MT_TAG, a);
+	KUNIT_EXPECT_FALSE(test, a->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_FALSE(test, pte_present(mt_pte(test, base + i * PAGE_SIZE)));
+
+	/* the range takes the next MDL at once: a read lock, mapped read-only */
+	b = mt_locked(test, 1, 0, PAGE_SIZE, IoReadAccess, &uaddr2);
+	va = MmMapLockedPagesWithReservedMapping(base, MT_TAG, b, MmCached);
+	KUNIT_ASSERT_PTR_EQ(test, va, base);
+	KUNIT_EXPECT_FALSE(test, pte_write(mt_pte(test, base)));
+	KUNIT_EXPECT_EQ(test, va[0], 0x30);
+	MmUnmapReservedMapping(base, MT_TAG, b);
+	MmUnlockPages(a);
+	MmUnlockPages(b);
+}
+
+static void reserved_mapping_refusals(struct kunit *test)
+{
+	u8 *base = MmAllocateMappingAddress(2 * PAGE_SIZE, MT_TAG);
+	unsigned long uaddr, uaddr2;
+	PMDL a, big, c, np;
+	u8 *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	u64 before, a_id;
+	void *va;
+
+	KUNIT_ASSERT_NOT_NULL(test, base);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mt_free_reservation, base), 0);
+	KUNIT_EXPECT_NULL(test, MmAllocateMappingAddress(0, MT_TAG));
+	KUNIT_EXPECT_NULL(test, MmAllocateMappingAddress(SZ_4G, MT_TAG));
+
+	a = mt_locked(test, 1, 0, PAGE_SIZE, IoWriteAccess, &uaddr);
+	big = mt_locked(test, 3, 0, 3 * PAGE_SIZE, IoWriteAccess, &uaddr2);
+	c = mt_locked(test, 1, 0, PAGE_SIZE, IoWriteAccess, &uaddr2);
+	/* too big for the range: NULL, as on Windows, no report */
+	before = mdlt_bugchecks(NULL);
+	KUNIT_EXPECT_NULL(test, MmMapLockedPagesWithReservedMapping(base, MT_TAG, big, MmCached));
+	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), before);
+	KUNIT_EXPECT_FALSE(test, big->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+
+	va = MmMapLockedPagesWithReservedMapping(base, MT_TAG + 1, a, MmCached);
+	KUNIT_EXPECT_NULL(test, va);
+	MDLT_EXPECT_BUGCHECK(test, before, 0xDA, 0x104);
+	before = mdlt_bugchecks(NULL);
+	va = MmMapLockedPagesWithReservedMapping(base + PAGE_SIZE, MT_TAG, a, MmCached);
+	KUNIT_EXPECT_NULL(test, va);
+	MDLT_EXPECT_BUGCHECK(test, before, 0xDA, 0x105);
+
+	np = mdlt_alloc(test, (unsigned long)buf, PAGE_SIZE);
+	MmBuildMdlForNonPagedPool(np);
+	before = mdlt_bugchecks(NULL);
+	KUNIT_EXPECT_NULL(test, MmMapLockedPagesWithReservedMapping(base, MT_TAG, np, MmCached));
+	MDLT_EXPECT_BUGCHECK(test, before, 0xC4, 0xB2);
+
+	KUNIT_ASSERT_NOT_NULL(test, MmMapLockedPagesWithReservedMapping(base, MT_TAG, a, MmCached));
+	/* in use: another MDL, the same one again */
+	before = mdlt_bugchecks(NULL);
+	KUNIT_EXPECT_NULL(test, MmMapLockedPagesWithReservedMapping(base, MT_TAG, c, MmCached));
+	MDLT_EXPECT_BUGCHECK(test, before, 0xDA, 0x107);
+	before = mdlt_bugchecks(NULL);
+	KUNIT_EXPECT_NULL(test, MmMapLockedPagesWithReservedMapping(base, MT_TAG, a, MmCached));
+	MDLT_EXPECT_BUGCHECK(test, before, 0xC4, 0xB2);
+	/* still mapped: no unlock, no MmUnmapLockedPages, no freeing the range */
+	before = mdlt_bugchecks(NULL);
+	MmUnlockPages(a);
+	MDLT_EXPECT_BUGCHECK(test, before, 0xC4, 0xB8);
+	KUNIT_EXPECT_TRUE(test, a->MdlFlags & MDL_PAGES_LOCKED);
+	before = mdlt_bugchecks(NULL);
+	MmUnmapLockedPages(a->MappedSystemVa, a);
+	MDLT_EXPECT_BUGCHECK(test, before, 0xC4, 0xB6);
+	before = mdlt_bugchecks(NULL);
+	MmFreeMappingAddress(base, MT_TAG);
+	MDLT_EXPECT_BUGCHECK(test, before, 0xDA, 0x103);
+	before = mdlt_bugchecks(NULL);
+	MT_EXPECT_STATUS(test, MmAdvanceMdl(a, 16), STATUS_NOT_SUPPORTED);
+	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), before);
+	KUNIT_EXPECT_EQ(test, MmGetMdlByteOffset(a), 0U);
+	/* unmapping: the right tag, the right MDL, interrupts on */
+	before = mdlt_bugchecks(NULL);
+	MmUnmapReservedMapping(base, MT_TAG + 1, a);
+	MDLT_EXPECT_BUGCHECK(test, before, 0xDA, 0x108);
+	before = mdlt_bugchecks(NULL);
+	MmUnmapReservedMapping(base, MT_TAG, c);
+	MDLT_EXPECT_BUGCHECK(test, before, 0xDA, 0x109);
+	a_id = (unsigned long)a;
+	before = mdlt_bugchecks(NULL);
+	local_irq_disable();
+	MmUnmapReservedMapping(base, MT_TAG, a);
+	local_irq_enable();
+	MDLT_EXPECT_BUGCHECK(test, before, 0x0A, a_id);
+	KUNIT_EXPECT_TRUE(test, pte_present(mt_pte(test, base)));
+
+	MmUnmapReservedMapping(base, MT_TAG, a);
+	KUNIT_EXPECT_FALSE(test, pte_present(mt_pte(test, base)));
+	before = mdlt_bugchecks(NULL);
+	MmFreeMappingAddress(base, MT_TAG + 1);
+	MDLT_EXPECT_BUGCHECK(test, before, 0xDA, 0x101);
+	kunit_release_action(test, mt_free_reservation, base);
+	before = mdlt_bugchecks(NULL);
+	MmFreeMappingAddress(base, MT_TAG);
+	MDLT_EXPECT_BUGCHECK(test, before, 0xDA, 0x105);
+	MmUnlockPages(a);
+	MmUnlockPages(big);
+	MmUnlockPages(c);
+}
+
+static void mapping_pins_balanced(struct kunit *test)
+{
+	mdlt_expect_pins_balanced(test);
+}
+
+static struct kunit_case mdlock_mapping_cases[] = {
+	KUNIT_CASE(advance_within_first_page),
+	KUNIT_CASE(advance_unlocks_passed_pages),
+	KUNIT_CASE(advance_past_end_refused),
+	KUNIT_CASE(advance_mapped_moves_system_va),
+	KUNIT_CASE(advance_partial_and_nonpaged),
+	KUNIT_CASE(advance_refusals),
+	KUNIT_CASE(advance_under_spinlock),
+	KUNIT_CASE(protect_changes_the_ptes),
+	KUNIT_CASE(protect_refusals),
+	KUNIT_CASE(user_memory_maps_cached_whatever_asked),
+	KUNIT_CASE(alloc_pages_non_cached),
+	KUNIT_CASE(alloc_pages_write_combined),
+	KUNIT_CASE(alloc_pages_non_cached_freed_in_atomic),
+	KUNIT_CASE(reserved_mapping_maps_and_unmaps),
+	KUNIT_CASE(reserved_mapping_refusals),
+	KUNIT_CASE(mapping_pins_balanced),
+	{}
+};
+
+static struct kunit_suite mdlock_mapping_suite = {
+	.name = "mdlock_mapping",
+	.test_cases = mdlock_mapping_cases,
+};
+
+kunit_test_suites(&mdlock_mapping_suite);
