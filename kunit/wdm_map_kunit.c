@@ -375,28 +375,33 @@ static void write_combined_mapping_moves_data(struct kunit *test)
 	map_cache_type_moves_data(test, MmWriteCombined);
 }
 
-/* UserMode mappings are not implemented: NULL, and nothing changes. */
-static void user_mode_map_returns_null(struct kunit *test)
+/*
+ * A UserMode mapping is not a system mapping: MappedSystemVa and the flags
+ * stay, and a system mapping can still be made.
+ */
+static void user_mode_map_is_not_a_system_mapping(struct kunit *test)
 {
 	unsigned long uaddr;
-	int map_count;
 	USHORT flags;
-	u8 *va;
+	u8 *va, *uva;
 	PMDL mdl = map_locked_mdl(test, 2, 0, PAGE_SIZE, IoWriteAccess, &uaddr);
 
 	KUNIT_ASSERT_NOT_NULL(test, current->mm);
-	map_count = current->mm->map_count;
 	flags = mdl->MdlFlags;
-	va = MmMapLockedPagesSpecifyCache(mdl, UserMode, MmCached, NULL, FALSE,
-					  NormalPagePriority);
-	KUNIT_EXPECT_NULL(test, va);
+	uva = MmMapLockedPagesSpecifyCache(mdl, UserMode, MmCached, NULL, FALSE,
+					   NormalPagePriority);
+	KUNIT_ASSERT_NOT_NULL(test, uva);
+	KUNIT_EXPECT_LT(test, (unsigned long)uva, (unsigned long)TASK_SIZE);
 	KUNIT_EXPECT_EQ(test, mdl->MdlFlags, flags);
-	KUNIT_EXPECT_EQ(test, current->mm->map_count, map_count);
 
 	va = MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, NULL, FALSE,
 					  NormalPagePriority);
 	KUNIT_ASSERT_NOT_NULL(test, va);
 	map_expect_kernel_to_user(test, va, uaddr, PAGE_SIZE, 12);
+	map_expect_kernel_to_user(test, va, (unsigned long)uva, PAGE_SIZE, 13);
+	MmUnmapLockedPages(uva, mdl);
+	MmUnmapLockedPages(va, mdl);
+	MmUnlockPages(mdl);
 }
 
 static void map_leaves_pins_balanced(struct kunit *test)
@@ -417,7 +422,7 @@ static struct kunit_case mdlock_map_cases[] = {
 	KUNIT_CASE(no_write_priority_mapping_reads_user_bytes),
 	KUNIT_CASE(non_cached_mapping_moves_data),
 	KUNIT_CASE(write_combined_mapping_moves_data),
-	KUNIT_CASE(user_mode_map_returns_null),
+	KUNIT_CASE(user_mode_map_is_not_a_system_mapping),
 	KUNIT_CASE(map_leaves_pins_balanced),
 	{}
 };

@@ -7,7 +7,8 @@
  * MmProtectMdlSystemAddress and the cache types: read from the kernel's
  * own page table entries (lookup_address()), the direct map's included.
  * Reserved mappings: the range's entries before, during and after a
- * mapping, and every refusal.
+ * mapping, and every refusal.  User mappings: the bytes the process sees
+ * through them, the area's flags, their revocation, every refusal.
  */
 #include <kunit/test.h>
 #include <linux/bottom_half.h>
@@ -583,6 +584,228 @@ static void reserved_mapping_refusals(struct kunit *test)
 	MmUnlockPages(c);
 }
 
+/* ---- User mappings */
+
+/* The flags of the area at @va in the calling process, or 0 if none. */
+static unsigned long mt_vma_flags(unsigned long va)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long flags = 0;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, va);
+	if (vma)
+		flags = vma->vm_flags;
+	mmap_read_unlock(mm);
+	return flags;
+}
+
+static bool mt_user_readable(unsigned long va)
+{
+	u8 b;
+
+	return !copy_from_user(&b, (void __user *)va, 1);
+}
+
+static bool mt_user_writable(unsigned long va, u8 b)
+{
+	return !copy_to_user((void __user *)va, &b, 1);
+}
+
+/*
+ * UserMode: the frames in a new area of the calling process, the bytes
+ * the same both ways; a shared PFN map that cannot be inherited or run.
+ */
+static void user_map_shows_the_frames(struct kunit *test)
+{
+	unsigned long uaddr, va, flags;
+	PMDL mdl = mt_locked(test, 3, 0x20, 2 * PAGE_SIZE, IoWriteAccess, &uaddr);
+
+	va = (unsigned long)MmMapLockedPagesSpecifyCache(mdl, UserMode, MmCached, NULL, FALSE,
+							  NormalPagePriority);
+	KUNIT_ASSERT_NE(test, va, 0UL);
+	KUNIT_EXPECT_LT(test, va, (unsigned long)TASK_SIZE);
+	KUNIT_EXPECT_EQ(test, offset_in_page(va), 0x20UL);
+	KUNIT_EXPECT_NE(test, va & PAGE_MASK, uaddr);
+	KUNIT_EXPECT_FALSE(test, mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+	flags = mt_vma_flags(va);
+	KUNIT_EXPECT_EQ(test, flags & (VM_PFNMAP | VM_SHARED | VM_DONTCOPY | VM_WRITE),
+			VM_PFNMAP | VM_SHARED | VM_DONTCOPY | VM_WRITE);
+	KUNIT_EXPECT_EQ(test, flags & (VM_EXEC | VM_MAYEXEC), 0UL);
+	KUNIT_EXPECT_EQ(test, mt_user_byte(test, va), 0x30);
+	KUNIT_EXPECT_EQ(test, mt_user_byte(test, va - 0x20 + 2 * PAGE_SIZE), 0x32);
+	KUNIT_EXPECT_TRUE(test, mt_user_writable(va + PAGE_SIZE, 0xE1));
+	KUNIT_EXPECT_EQ(test, mt_user_byte(test, uaddr + 0x20 + PAGE_SIZE), 0xE1);
+	KUNIT_EXPECT_TRUE(test, mt_user_writable(uaddr + 0x21, 0xE2));
+	KUNIT_EXPECT_EQ(test, mt_user_byte(test, va + 1), 0xE2);
+	/* and a system mapping beside it */
+	KUNIT_ASSERT_NOT_NULL(test, MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority));
+	KUNIT_EXPECT_EQ(test, ((u8 *)mdl->MappedSystemVa)[1], 0xE2);
+
+	MmUnmapLockedPages((PVOID)va, mdl);
+	KUNIT_EXPECT_EQ(test, mt_vma_flags(va), 0UL);
+	KUNIT_EXPECT_TRUE(test, mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+	MmUnlockPages(mdl);
+}
+
+/* Unlocked, the frames leave the mapping: an access faults, the area stays. */
+static void user_map_revoked_on_unlock(struct kunit *test)
+{
+	unsigned long uaddr, va, pins = mt_pins_taken(test);
+	PMDL mdl = mt_locked(test, 2, 0, 2 * PAGE_SIZE, IoWriteAccess, &uaddr);
+
+	va = (unsigned long)MmMapLockedPages(mdl, UserMode);
+	KUNIT_ASSERT_NE(test, va, 0UL);
+	KUNIT_EXPECT_TRUE(test, mt_user_readable(va + PAGE_SIZE));
+	MmUnlockPages(mdl);
+	mdlock_flush_deferred();
+	KUNIT_EXPECT_FALSE(test, mt_user_readable(va));
+	KUNIT_EXPECT_FALSE(test, mt_user_readable(va + PAGE_SIZE));
+	KUNIT_EXPECT_NE(test, mt_vma_flags(va), 0UL);
+	KUNIT_EXPECT_EQ(test, mt_pins_taken(test), pins);
+	/* the process may unmap the empty area itself */
+	KUNIT_EXPECT_EQ(test, vm_munmap(va, 2 * PAGE_SIZE), 0);
+}
+
+/* A read lock, or MdlMappingNoWrite: read-only, and it cannot be made writable. */
+static void user_map_read_only(struct kunit *test)
+{
+	unsigned long uaddr, uaddr2, va, va2;
+	PMDL ro = mt_locked(test, 1, 0, PAGE_SIZE, IoReadAccess, &uaddr);
+	PMDL rw = mt_locked(test, 1, 0, PAGE_SIZE, IoWriteAccess, &uaddr2);
+
+	va = (unsigned long)MmMapLockedPagesSpecifyCache(ro, UserMode, MmCached, NULL, FALSE,
+							  NormalPagePriority);
+	va2 = (unsigned long)MmMapLockedPagesSpecifyCache(rw, UserMode, MmCached, NULL, FALSE,
+							   NormalPagePriority |
+							   MdlMappingNoWrite);
+	KUNIT_ASSERT_NE(test, va, 0UL);
+	KUNIT_ASSERT_NE(test, va2, 0UL);
+	KUNIT_EXPECT_EQ(test, mt_vma_flags(va) & (VM_WRITE | VM_MAYWRITE), 0UL);
+	KUNIT_EXPECT_EQ(test, mt_vma_flags(va2) & (VM_WRITE | VM_MAYWRITE), 0UL);
+	KUNIT_EXPECT_EQ(test, mt_user_byte(test, va), 0x30);
+	KUNIT_EXPECT_FALSE(test, mt_user_writable(va, 1));
+	KUNIT_EXPECT_FALSE(test, mt_user_writable(va2, 1));
+	MmUnlockPages(ro);
+	MmUnlockPages(rw);
+}
+
+/* A base: where asked, if page-aligned, user, and free. */
+static void user_map_at_base(struct kunit *test)
+{
+	unsigned long uaddr, va;
+	PMDL mdl = mt_locked(test, 2, 0x10, PAGE_SIZE, IoWriteAccess, &uaddr);
+	PVOID got;
+
+	va = (unsigned long)MmMapLockedPages(mdl, UserMode);
+	KUNIT_ASSERT_NE(test, va, 0UL);
+	MmUnmapLockedPages((PVOID)va, mdl);
+	/* that range is free now: map there */
+	MT_EXPECT_STATUS(test, mdlock_map_user(mdl, (void *)(va & PAGE_MASK), MmCached,
+					       NormalPagePriority, &got), STATUS_SUCCESS);
+	KUNIT_EXPECT_PTR_EQ(test, got, (PVOID)va);
+	/* occupied: by that mapping, by the buffer itself */
+	MT_EXPECT_STATUS(test, mdlock_map_user(mdl, (void *)(va & PAGE_MASK), MmCached,
+					       NormalPagePriority, &got),
+			 STATUS_CONFLICTING_ADDRESSES);
+	KUNIT_EXPECT_NULL(test, got);
+	KUNIT_EXPECT_NULL(test, MmMapLockedPagesSpecifyCache(mdl, UserMode, MmCached,
+							     (PVOID)uaddr, FALSE,
+							     NormalPagePriority));
+	MT_EXPECT_STATUS(test, mdlock_map_user(mdl, (void *)(uaddr + 8), MmCached,
+					       NormalPagePriority, &got), STATUS_INVALID_ADDRESS);
+	MT_EXPECT_STATUS(test, mdlock_map_user(mdl, (void *)(TASK_SIZE - PAGE_SIZE), MmCached,
+					       NormalPagePriority, &got), STATUS_INVALID_ADDRESS);
+	MT_EXPECT_STATUS(test, mdlock_map_user(mdl, mdl, MmCached, NormalPagePriority, &got),
+			 STATUS_INVALID_ADDRESS);
+	KUNIT_EXPECT_EQ(test, mt_user_byte(test, va), 0x30);
+	MmUnlockPages(mdl);
+}
+
+/* What cannot be mapped into user space, and what a user mapping prevents. */
+static void user_map_refusals(struct kunit *test)
+{
+	u8 *buf = kunit_kzalloc(test, 2 * PAGE_SIZE, GFP_KERNEL);
+	unsigned long uaddr, va, uaddr2;
+	PMDL mdl = mt_locked(test, 2, 0, 2 * PAGE_SIZE, IoWriteAccess, &uaddr);
+	PMDL unlocked, part, np, kern;
+	PVOID got;
+	u64 before;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	uaddr2 = mdlt_user_buf(test, PAGE_SIZE, MT_RW);
+	unlocked = mdlt_alloc(test, uaddr2, PAGE_SIZE);
+	before = mdlt_bugchecks(NULL);
+	KUNIT_EXPECT_NULL(test, MmMapLockedPages(unlocked, UserMode));
+	MDLT_EXPECT_BUGCHECK(test, before, 0xC4, 0xB3);
+
+	part = mdlt_alloc(test, uaddr, PAGE_SIZE);
+	IoBuildPartialMdl(mdl, part, (PVOID)uaddr, PAGE_SIZE);
+	MT_EXPECT_STATUS(test, mdlock_map_user(part, NULL, MmCached, 0, &got),
+			 STATUS_NOT_SUPPORTED);
+	np = mdlt_alloc(test, (unsigned long)buf, PAGE_SIZE);
+	MmBuildMdlForNonPagedPool(np);
+	MT_EXPECT_STATUS(test, mdlock_map_user(np, NULL, MmCached, 0, &got),
+			 STATUS_NOT_SUPPORTED);
+	/* kernel memory only in whole pages */
+	kern = mdlt_alloc(test, (unsigned long)buf + 64, PAGE_SIZE);
+	MT_ASSERT_STATUS(test, MmProbeAndLockPages(kern, KernelMode, IoWriteAccess),
+			 STATUS_SUCCESS);
+	MT_EXPECT_STATUS(test, mdlock_map_user(kern, NULL, MmCached, 0, &got),
+			 STATUS_INVALID_PARAMETER);
+	MmUnlockPages(kern);
+
+	before = mdlt_bugchecks(NULL);
+	local_irq_disable();
+	got = MmMapLockedPages(mdl, UserMode);
+	local_irq_enable();
+	KUNIT_EXPECT_NULL(test, got);
+	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), before + 1);
+
+	va = (unsigned long)MmMapLockedPages(mdl, UserMode);
+	KUNIT_ASSERT_NE(test, va, 0UL);
+	MT_EXPECT_STATUS(test, MmAdvanceMdl(mdl, PAGE_SIZE), STATUS_NOT_SUPPORTED);
+	/* no split: a part of it cannot be unmapped */
+	KUNIT_EXPECT_NE(test, vm_munmap(va + PAGE_SIZE, PAGE_SIZE), 0);
+	KUNIT_EXPECT_TRUE(test, mt_user_readable(va + PAGE_SIZE));
+	/* MmUnmapLockedPages of an address it is not mapped at */
+	before = mdlt_bugchecks(NULL);
+	MmUnmapLockedPages((PVOID)(va + PAGE_SIZE), mdl);
+	MDLT_EXPECT_BUGCHECK(test, before, 0xC4, 0xB6);
+	KUNIT_EXPECT_TRUE(test, mt_user_readable(va));
+	/* at most 64 mappings at a time */
+	for (i = 1; i < 64; i++)
+		KUNIT_ASSERT_NOT_NULL(test, MmMapLockedPages(mdl, UserMode));
+	MT_EXPECT_STATUS(test, mdlock_map_user(mdl, NULL, MmCached, 0, &got),
+			 STATUS_INSUFFICIENT_RESOURCES);
+	MmUnlockPages(mdl);
+	mdlock_flush_deferred();
+	KUNIT_EXPECT_FALSE(test, mt_user_readable(va));
+}
+
+/* Allocated pages in user space, revoked when they are freed. */
+static void user_map_of_allocated_pages(struct kunit *test)
+{
+	PHYSICAL_ADDRESS low = { .QuadPart = 0 }, high = { .QuadPart = S64_MAX };
+	PMDL mdl = MmAllocatePagesForMdlEx(low, high, low, 2 * PAGE_SIZE, MmCached, 0);
+	unsigned long va;
+
+	KUNIT_ASSERT_NOT_NULL(test, mdl);
+	mdlt_user_buf(test, PAGE_SIZE, MT_RW);	/* an address space for the test */
+	MT_EXPECT_STATUS(test, mdlock_map_user(mdl, NULL, MmCached, 0, (void **)&va),
+			 STATUS_SUCCESS);
+	KUNIT_ASSERT_NE(test, va, 0UL);
+	KUNIT_EXPECT_EQ(test, offset_in_page(va), 0UL);
+	*(u8 *)(page_address(pfn_to_page(MmGetMdlPfnArray(mdl)[1])) + 3) = 0x5C;
+	KUNIT_EXPECT_EQ(test, mt_user_byte(test, va + PAGE_SIZE + 3), 0x5C);
+	MmFreePagesFromMdl(mdl);
+	ExFreePool(mdl);
+	mdlock_flush_deferred();
+	KUNIT_EXPECT_FALSE(test, mt_user_readable(va + PAGE_SIZE));
+}
+
 static void mapping_pins_balanced(struct kunit *test)
 {
 	mdlt_expect_pins_balanced(test);
@@ -604,6 +827,12 @@ static struct kunit_case mdlock_mapping_cases[] = {
 	KUNIT_CASE(alloc_pages_non_cached_freed_in_atomic),
 	KUNIT_CASE(reserved_mapping_maps_and_unmaps),
 	KUNIT_CASE(reserved_mapping_refusals),
+	KUNIT_CASE(user_map_shows_the_frames),
+	KUNIT_CASE(user_map_revoked_on_unlock),
+	KUNIT_CASE(user_map_read_only),
+	KUNIT_CASE(user_map_at_base),
+	KUNIT_CASE(user_map_refusals),
+	KUNIT_CASE(user_map_of_allocated_pages),
 	KUNIT_CASE(mapping_pins_balanced),
 	{}
 };

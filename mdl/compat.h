@@ -71,6 +71,19 @@
 #endif
 
 /*
+ * A VMA's flags are changed through vm_flags_set() and vm_flags_clear()
+ * from 6.3 (commit "mm: introduce vma->vm_flags wrapper functions");
+ * before, directly.
+ */
+#ifdef MDL_HAVE_VM_FLAGS_SET
+#define mdl_vm_flags_set(vma, flags)	vm_flags_set(vma, flags)
+#define mdl_vm_flags_clear(vma, flags)	vm_flags_clear(vma, flags)
+#else
+#define mdl_vm_flags_set(vma, flags)	((vma)->vm_flags |= (flags))
+#define mdl_vm_flags_clear(vma, flags)	((vma)->vm_flags &= ~(flags))
+#endif
+
+/*
  * What mdlock needs of the architecture (x86-64, the only one it is built
  * for): a flush of this CPU's whole TLB (flush_tlb_kernel_range() is not
  * exported, __flush_tlb_all() is), the kernel PTE of an address

@@ -9,6 +9,7 @@
  *                and partial MDLs (the lock order is written there)
  *   wdm_map.c    system mappings, their protection, reserved mappings
  *   wdm_alloc.c  pages allocated for an MDL (MmAllocatePagesForMdlEx)
+ *   wdm_umap.c   user mappings (MmMapLockedPagesSpecifyCache UserMode, mmap)
  *   pfndb.c      the lock table: each frame's lock count
  *   bugcheck.c   reports of refused rules
  *   debugfs.c    /sys/kernel/debug/mdlock

@@ -347,6 +347,7 @@ void mdlock_free_pages(struct mdl *mdl)
 	n = mdl->Private.locked;
 	cache = mdl->Private.flags & MDLP_CACHE_MASK;
 	may_sleep = mdl_surely_can_sleep();
+	mdl_umap_detach(mdl, n);
 	mdl_unmap_own(mdl, may_sleep);
 	mdl_counts_sub(mdl_pfns(mdl), n);
 	if (cache && !may_sleep) {

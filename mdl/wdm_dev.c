@@ -165,12 +165,12 @@ static void obj_put(struct mdlock_obj *obj)
 }
 
 /*
- * obj_get() - the object behind @handle, referenced, with its mutex held.
+ * obj_ref() - the object behind @handle, referenced.
  * The one place that decides who may use a handle: only the address space
  * that created it.  Return: the object, or ERR_PTR(-ENOENT) for no such
  * handle, ERR_PTR(-EACCES) for a caller in another address space.
  */
-static struct mdlock_obj *obj_get(struct mdlock_file *mf, u32 handle)
+static struct mdlock_obj *obj_ref(struct mdlock_file *mf, unsigned long handle)
 {
 	struct mdlock_obj *obj;
 
@@ -185,6 +185,16 @@ static struct mdlock_obj *obj_get(struct mdlock_file *mf, u32 handle)
 		obj_put(obj);
 		return ERR_PTR(-EACCES);
 	}
+	return obj;
+}
+
+/* obj_ref(), with the object's mutex held: what every ioctl uses. */
+static struct mdlock_obj *obj_get(struct mdlock_file *mf, u32 handle)
+{
+	struct mdlock_obj *obj = obj_ref(mf, handle);
+
+	if (IS_ERR(obj))
+		return obj;
 	mutex_lock(&obj->lock);
 	if (obj->dead) {
 		mutex_unlock(&obj->lock);
@@ -653,6 +663,7 @@ static long mdlock_ioctl_unlock(struct mdlock_file *mf, void __user *argp)
 {
 	struct mdlock_handle args;
 	struct mdlock_obj *obj;
+	bool mapped = false;
 	mdl_status_t status = STATUS_SUCCESS;
 	long ret = 0;
 
@@ -675,9 +686,13 @@ static long mdlock_ioctl_unlock(struct mdlock_file *mf, void __user *argp)
 		status = mdlock_unlock(obj->mdl);
 		ret = mdlock_status_to_errno(status);
 	} else {
+		mapped = obj->mdl->Private.umaps;
 		obj_unlock_locked(obj);
 	}
 	obj_done(obj);
+	/* Its mmap()s are revoked (zapped) before UNLOCK returns. */
+	if (mapped)
+		mdlock_flush_deferred();
 	args.status = (__force u32)status;
 out:
 	if (copy_to_user(argp, &args, sizeof(args)))
@@ -1043,10 +1058,40 @@ static int mdlock_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * mmap() of a locked MDL's frames: the offset is the handle times the page
+ * size, the length the pages the MDL spans, MAP_SHARED; never executable,
+ * read-only for a read lock (see mdl_umap_mmap()).  UNLOCK, FREE, close()
+ * and the end of the address space revoke it: an access after is SIGBUS.
+ * The mmap_lock is held here, and the object's mutex is taken outside it
+ * elsewhere (LOCK pins pages under it): so it is only tried, and a busy
+ * object is -EBUSY.
+ */
+static int mdlock_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct mdlock_file *mf = file->private_data;
+	struct mdlock_obj *obj;
+	int err;
+
+	if (vma->vm_pgoff > U32_MAX)
+		return -ENOENT;
+	obj = obj_ref(mf, vma->vm_pgoff);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	if (!mutex_trylock(&obj->lock)) {
+		obj_put(obj);
+		return -EBUSY;
+	}
+	err = obj->dead ? -ENOENT : mdl_umap_mmap(obj->mdl, vma);
+	obj_done(obj);
+	return err;
+}
+
 static const struct file_operations mdlock_fops = {
 	.owner = THIS_MODULE,
 	.open = mdlock_open,
 	.release = mdlock_release,
+	.mmap = mdlock_mmap,
 	.unlocked_ioctl = mdlock_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

@@ -195,6 +195,7 @@ static void release_pages_of(const PFN_NUMBER *pfns, unsigned long n, u32 hold, 
  * @mapping: system mapping to remove, or NULL
  * @hold: MDLP_PIN or MDLP_GET; 0 when there are no frames to release
  * @dirty: mark the frames dirty (under their folio locks)
+ * @umaps: user mappings to zap (mdl_umap_detach()) before the frames go
  * @n: entries in @pfns in use
  * @cap: entries @pfns has room for
  * @pfns: a copy of the frames, taken at unlock time
@@ -202,6 +203,7 @@ static void release_pages_of(const PFN_NUMBER *pfns, unsigned long n, u32 hold, 
 struct mdl_release {
 	struct llist_node node;
 	void *mapping;
+	struct mdl_umap *umaps;
 	u32 hold;
 	bool dirty;
 	unsigned long n;
@@ -270,6 +272,8 @@ static void release_work_fn(struct work_struct *work)
 	/* Oldest first: the list is a stack. */
 	list = llist_reverse_order(list);
 	llist_for_each_entry_safe(rel, tmp, list, node) {
+		if (rel->umaps)
+			mdl_umap_revoke_all(rel->umaps);
 		if (rel->mapping)
 			vunmap(rel->mapping);
 		release_pages_of(rel->pfns, rel->n, rel->hold, rel->dirty);
@@ -372,6 +376,19 @@ void mdl_defer_release(struct mdl_release *rel, const PFN_NUMBER *pfns, unsigned
 	rel->n = n;
 	rel->hold = hold;
 	rel->dirty = dirty;
+	defer(rel);
+}
+
+/**
+ * mdl_defer_revoke() - zap user mappings from process context
+ * @rel: a record whose frames are referenced (mdl_mapref_add())
+ * @umaps: the mappings, detached from their MDL
+ *
+ * Context: Any context.
+ */
+void mdl_defer_revoke(struct mdl_release *rel, struct mdl_umap *umaps)
+{
+	rel->umaps = umaps;
 	defer(rel);
 }
 
@@ -1038,6 +1055,8 @@ mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep)
 	if (!mdl_rule_check(mdl, OP_UNLOCK))
 		return STATUS_INVALID_DEVICE_REQUEST;
 
+	/* No user mapping outlives the lock: zapped before the frames go. */
+	mdl_umap_detach(mdl, n);
 	/* User frames are counted out as they are released. */
 	if (!user)
 		mdl_counts_sub(pfns, n);
@@ -1146,8 +1165,9 @@ static mdl_status_t advance_unlock(struct mdl *mdl, unsigned long k)
  * Context: Any context, as MmUnlockPages().
  * Return: STATUS_SUCCESS; STATUS_INVALID_PARAMETER_2 if @bytes >= ByteCount
  * (nothing changes); STATUS_NOT_SUPPORTED for pages of
- * mdlock_alloc_pages() (free them with mdlock_free_pages()) and an MDL in
- * a reserved mapping; STATUS_INSUFFICIENT_RESOURCES where the caller
+ * mdlock_alloc_pages() (free them with mdlock_free_pages()), an MDL in
+ * a reserved mapping and one mapped into user space;
+ * STATUS_INSUFFICIENT_RESOURCES where the caller
  * cannot sleep, pages would need releasing later and no memory was left
  * to note them (nothing changes); STATUS_INVALID_DEVICE_REQUEST for a
  * refused call.
@@ -1161,7 +1181,7 @@ mdl_status_t mdlock_advance(struct mdl *mdl, u32 bytes)
 		return STATUS_INVALID_DEVICE_REQUEST;
 	if (bytes >= mdl->ByteCount)
 		return STATUS_INVALID_PARAMETER_2;
-	if (mdl->Private.flags & (MDLP_ALLOC_PAGES | MDLP_RESERVED))
+	if ((mdl->Private.flags & (MDLP_ALLOC_PAGES | MDLP_RESERVED)) || mdl->Private.umaps)
 		return STATUS_NOT_SUPPORTED;
 	k = ((unsigned long)mdl->ByteOffset + bytes) >> PAGE_SHIFT;
 	if (k && (mdl->MdlFlags & MDL_PAGES_LOCKED) && !(mdl->MdlFlags & MDL_PARTIAL)) {

@@ -77,7 +77,8 @@ static pgprot_t mapping_prot(struct mdl *mdl, bool ro)
  * mdlock_map() - MmMapLockedPagesSpecifyCache (and the mapping behind
  * MmGetSystemAddressForMdlSafe)
  * @mdl: a locked, partial or nonpaged-pool MDL
- * @mode: MDL_KERNEL_MODE (UserMode mappings are not implemented: NULL)
+ * @mode: MDL_KERNEL_MODE, or MDL_USER_MODE for mdlock_map_user() at any
+ *        address
  * @cache: MDL_CACHED, MDL_NON_CACHED or MDL_WRITE_COMBINED: a request
  *         the frames' own type overrides (see the top of wdm_map.c): only
  *         pages of mdlock_alloc_pages() map other than cached, with the type
@@ -105,6 +106,9 @@ void *mdlock_map(struct mdl *mdl, int mode, int cache, u32 priority)
 
 	if (!mdl_rule_check(mdl, OP_MAP_AGAIN))
 		return NULL;
+	if (mode == MDL_USER_MODE)
+		return MDL_NT_SUCCESS(mdlock_map_user(mdl, NULL, cache, priority, &addr)) ?
+		       addr : NULL;
 	if (mdl->MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL)
 		return mdl->MappedSystemVa;
 	if (mode != MDL_KERNEL_MODE || !mdl_can_sleep() || (mdl->MdlFlags & MDL_IO_SPACE))
@@ -140,13 +144,21 @@ EXPORT_SYMBOL_NS_GPL(mdlock_map, MDLOCK);
 
 /**
  * mdlock_unmap() - MmUnmapLockedPages
- * @va: the address mdlock_map() returned
+ * @va: the address mdlock_map() or mdlock_map_user() returned
  * @mdl: the MDL it mapped
  *
- * Context: Any context (the unmapping is deferred where it cannot sleep).
+ * A user mapping is removed in the process that made it (elsewhere the
+ * call is refused and reported); the area is gone on return.
+ *
+ * Context: Any context for a system mapping (the unmapping is deferred
+ * where it cannot sleep); process context for a user mapping.
  */
 void mdlock_unmap(void *va, struct mdl *mdl)
 {
+	if ((unsigned long)va < TASK_SIZE && mdl->Private.umaps) {
+		mdl_umap_unmap(mdl, va);
+		return;
+	}
 	if (!mdl_rule_check(mdl, OP_UNMAP))
 		return;
 	if (va != mdl->MappedSystemVa) {

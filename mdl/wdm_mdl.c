@@ -115,6 +115,7 @@ void mdlock_free(struct mdl *mdl)
 		return;
 	mdlock_prepare_for_reuse(mdl);
 	mdl_release_free(mdl->Private.release);
+	mdl_release_free(mdl->Private.urel);
 	mdl->Private.release = NULL;
 	mdl_defer_free(mdl);
 }

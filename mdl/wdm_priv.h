@@ -53,6 +53,15 @@ void mdl_defer_release(struct mdl_release *rel, const PFN_NUMBER *pfns, unsigned
 bool mdl_partial_range(struct mdl *source, struct mdl *target, unsigned long va,
 		       size_t *length);
 
+void mdl_defer_revoke(struct mdl_release *rel, struct mdl_umap *umaps);
+
+/* wdm_umap.c: user mappings */
+struct vm_area_struct;
+bool mdl_umap_unmap(struct mdl *mdl, void *va);
+void mdl_umap_detach(struct mdl *mdl, unsigned long n);
+void mdl_umap_revoke_all(struct mdl_umap *list);
+int mdl_umap_mmap(struct mdl *mdl, struct vm_area_struct *vma);
+
 /* wdm_lock.c: MmUnlockPages where the caller knows whether it may sleep */
 mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep);
 

@@ -189,6 +189,7 @@ mdl_status_t mdlock_build_partial(struct mdl *source, struct mdl *target,
 void mdlock_prepare_for_reuse(struct mdl *mdl);
 mdl_status_t mdlock_advance(struct mdl *mdl, u32 bytes);
 void *mdlock_map(struct mdl *mdl, int mode, int cache, u32 priority);
+mdl_status_t mdlock_map_user(struct mdl *mdl, void *base, int cache, u32 priority, void **va);
 void mdlock_unmap(void *va, struct mdl *mdl);
 mdl_status_t mdlock_protect(struct mdl *mdl, u32 protect);
 void *mdlock_alloc_mapping_address(size_t bytes, u32 tag);

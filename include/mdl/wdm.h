@@ -101,6 +101,9 @@ typedef struct task_struct *PEPROCESS;
  *          releases exactly these, whatever the header says by then
  * @flags: MDLP_* state that Windows keeps elsewhere
  * @pad: zero
+ * @umaps: the MDL's user mappings (MmMapLockedPagesSpecifyCache UserMode)
+ * @urel: record made with the first of them: the frames are referenced
+ *        with it while they are revoked
  *
  * Not part of the Windows MDL; drivers leave it alone.  Between the
  * Windows fields and the PFN array, so MmSizeOfMdl() counts it.
@@ -115,6 +118,8 @@ struct mdl_private {
 	unsigned long locked;
 	u32 flags;
 	u32 pad;
+	struct mdl_umap *umaps;
+	struct mdl_release *urel;
 };
 
 /**
@@ -458,20 +463,27 @@ static inline void IoBuildPartialMdl(PMDL source, PMDL target, PVOID va, ULONG l
 
 /**
  * MmMapLockedPagesSpecifyCache() - map an MDL's frames
- * @mdl: a locked, partial or nonpaged-pool MDL
- * @mode: KernelMode (UserMode mappings are not implemented yet: NULL)
- * @cache: MmCached, MmNonCached or MmWriteCombined
- * @base: must be NULL for KernelMode
+ * @mdl: a locked, partial or nonpaged-pool MDL (UserMode: a locked one)
+ * @mode: KernelMode (a system mapping, mdlock_map()) or UserMode (into
+ *        the calling process, mdlock_map_user())
+ * @cache: MmCached, MmNonCached or MmWriteCombined (the frames' type wins)
+ * @base: UserMode: a page-aligned user address to map at, or NULL for
+ *        anywhere; must be NULL for KernelMode
  * @bugcheck: ignored: mdlock returns NULL instead of bug-checking
  * @priority: as for MmGetSystemAddressForMdlSafe()
  *
  * Context: Process context, may sleep.
- * Return: the address of the buffer's first byte, or NULL.
+ * Return: the address of the buffer's first byte, or NULL (where Windows
+ * raises the status mdlock_map_user() returns).
  */
 static inline PVOID MmMapLockedPagesSpecifyCache(PMDL mdl, KPROCESSOR_MODE mode,
 						 MEMORY_CACHING_TYPE cache, PVOID base,
 						 ULONG bugcheck, ULONG priority)
 {
+	PVOID va;
+
+	if (mode == UserMode)
+		return MDL_NT_SUCCESS(mdlock_map_user(mdl, base, cache, priority, &va)) ? va : NULL;
 	if (base)
 		return NULL;
 	return mdlock_map(mdl, mode, cache, priority);
@@ -480,7 +492,7 @@ static inline PVOID MmMapLockedPagesSpecifyCache(PMDL mdl, KPROCESSOR_MODE mode,
 /**
  * MmMapLockedPages() - the old name: MmMapLockedPagesSpecifyCache(), cached
  * @mdl: a locked, partial or nonpaged-pool MDL
- * @mode: KernelMode (UserMode mappings are not implemented yet: NULL)
+ * @mode: KernelMode or UserMode
  *
  * Context: Process context, may sleep.
  * Return: the address of the buffer's first byte, or NULL (Windows
@@ -506,7 +518,8 @@ static inline PVOID MmGetSystemAddressForMdl(PMDL mdl)
 
 /**
  * MmUnmapLockedPages() - remove a mapping made by the mapping routines
- * @va: the address they returned
+ * @va: the address they returned (a user mapping's in the process that
+ *      made it)
  * @mdl: the MDL
  */
 static inline void MmUnmapLockedPages(PVOID va, PMDL mdl)

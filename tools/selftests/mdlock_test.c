@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -1181,6 +1182,136 @@ TEST_F(mdl, lock_selected_refusals)
 	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
 	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
 	EXPECT_EQ(start, vmpin_kb());
+}
+
+/* ---- mmap() of a locked MDL */
+
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(bus_jmp, 1);
+}
+
+/* Whether reading the byte at @p raises SIGBUS. */
+static bool read_faults(const volatile char *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	bool faulted = false;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_jmp, 1))
+		faulted = true;
+	else
+		(void)*p;
+	sigaction(SIGBUS, &old, NULL);
+	return faulted;
+}
+
+static void *mdl_mmap(int fd, __u32 h, size_t pages, int prot, int flags)
+{
+	void *p = mmap(NULL, pages * PAGE_SZ, prot, flags, fd, (off_t)h * PAGE_SZ);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * The locked frames in the caller, the same bytes both ways as the
+ * buffer's, no pin more; UNLOCK revokes them (SIGBUS), the area stays.
+ */
+TEST_F(mdl, mmap_shows_the_locked_frames)
+{
+	long start = vmpin_kb();
+	char *p, got[6];
+	__u32 h;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf + 100, 2 * PAGE_SZ, &h));
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 0, NULL));
+	p = mdl_mmap(self->fd, h, 3, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(NULL, p) TH_LOG("mmap: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(p, self->buf, 3 * PAGE_SZ));
+	EXPECT_EQ(start + 3 * (long)(PAGE_SZ / 1024), vmpin_kb());
+	memcpy(p + PAGE_SZ + 5, "mapped", 6);
+	EXPECT_EQ(0, memcmp(self->buf + PAGE_SZ + 5, "mapped", 6));
+	self->buf[2 * PAGE_SZ + 7] = 0x5a;
+	EXPECT_EQ(0x5a, p[2 * PAGE_SZ + 7]);
+	/* the same frames to the MDL's own readers */
+	ASSERT_EQ(0, mdl_read(self->fd, h, PAGE_SZ + 5 - 100, got, 6, NULL));
+	EXPECT_EQ(0, memcmp(got, "mapped", 6));
+	EXPECT_EQ(0, mdl_unlock(self->fd, h, NULL));
+	EXPECT_TRUE(read_faults(p));
+	EXPECT_TRUE(read_faults(p + 2 * PAGE_SZ));
+	EXPECT_EQ(start, vmpin_kb());
+	/* the buffer itself is untouched by all this */
+	EXPECT_EQ(0x5a, self->buf[2 * PAGE_SZ + 7]);
+	EXPECT_EQ(0, munmap(p, 3 * PAGE_SZ));
+}
+
+/* What mmap() refuses, and what cannot be done to the area after. */
+TEST_F(mdl, mmap_refusals)
+{
+	char *p, *q;
+	__u32 h, r;
+	pid_t pid;
+	int wst;
+
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf, 2 * PAGE_SZ, &h));
+	/* not locked */
+	EXPECT_EQ(NULL, mdl_mmap(self->fd, h, 2, PROT_READ, MAP_SHARED));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_WRITE, 0, NULL));
+	/* no such handle; the wrong size; private; executable */
+	EXPECT_EQ(NULL, mdl_mmap(self->fd, h + 100, 2, PROT_READ, MAP_SHARED));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(NULL, mdl_mmap(self->fd, h, 1, PROT_READ, MAP_SHARED));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(NULL, mdl_mmap(self->fd, h, 3, PROT_READ, MAP_SHARED));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(NULL, mdl_mmap(self->fd, h, 2, PROT_READ, MAP_PRIVATE));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(NULL, mdl_mmap(self->fd, h, 2, PROT_READ | PROT_EXEC, MAP_SHARED));
+	EXPECT_EQ(EACCES, errno);
+
+	p = mdl_mmap(self->fd, h, 2, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(-1, mprotect(p, 2 * PAGE_SZ, PROT_READ | PROT_EXEC));
+	/* no split, no move, no growth */
+	EXPECT_EQ(-1, munmap(p + PAGE_SZ, PAGE_SZ));
+	EXPECT_EQ(-1, mprotect(p, PAGE_SZ, PROT_READ));
+	q = mmap(NULL, 2 * PAGE_SZ, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	EXPECT_EQ(MAP_FAILED, mremap(p, 2 * PAGE_SZ, 2 * PAGE_SZ, MREMAP_MAYMOVE | MREMAP_FIXED,
+				     q));
+	munmap(q, 2 * PAGE_SZ);
+	EXPECT_EQ(MAP_FAILED, mremap(p, 2 * PAGE_SZ, 3 * PAGE_SZ, MREMAP_MAYMOVE));
+	EXPECT_FALSE(read_faults(p + PAGE_SZ));
+	/* a read lock maps only for reading, and stays so */
+	ASSERT_EQ(0, mdl_create(self->fd, self->buf + 4 * PAGE_SZ, PAGE_SZ, &r));
+	ASSERT_EQ(0, mdl_lock(self->fd, r, MDLOCK_ACCESS_READ, 0, NULL));
+	EXPECT_EQ(NULL, mdl_mmap(self->fd, r, 1, PROT_READ | PROT_WRITE, MAP_SHARED));
+	EXPECT_EQ(EACCES, errno);
+	q = mdl_mmap(self->fd, r, 1, PROT_READ, MAP_SHARED);
+	ASSERT_NE(NULL, q);
+	EXPECT_EQ(self->buf[4 * PAGE_SZ + 9], q[9]);
+	EXPECT_EQ(-1, mprotect(q, PAGE_SZ, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(0, munmap(q, PAGE_SZ));
+	/* a child does not inherit it */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(read_faults(p) ? 2 : (*(volatile char *)p, 3));
+	ASSERT_EQ(pid, waitpid(pid, &wst, 0));
+	EXPECT_TRUE(WIFSIGNALED(wst) && WTERMSIG(wst) == SIGSEGV);
+	/*
+	 * The area holds the file: close() leaves it mapped and locked, and
+	 * unmapping it ends the file, which unlocks and frees the MDLs.
+	 */
+	EXPECT_EQ(0, mdl_unlock(self->fd, r, NULL));
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_FALSE(read_faults(p + PAGE_SZ));
+	EXPECT_EQ(0, munmap(p, 2 * PAGE_SZ));
 }
 
 /* Writing needs a write or modify lock: a read lock is -EACCES. */

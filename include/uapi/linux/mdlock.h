@@ -17,7 +17,9 @@
  * unlocked and freed, whoever still holds the file.  Locked pages are
  * charged to the locking user against RLIMIT_MEMLOCK (a per-user budget
  * across processes and files, as io_uring charges) unless it has
- * CAP_IPC_LOCK; see Documentation/userspace-api/mdlock.rst.
+ * CAP_IPC_LOCK.  mmap() of the file at offset handle * page size maps a
+ * locked MDL's frames (MAP_SHARED, the pages the MDL spans), revoked when
+ * it is unlocked; see Documentation/userspace-api/mdlock.rst.
  */
 #ifndef _UAPI_LINUX_MDLOCK_H
 #define _UAPI_LINUX_MDLOCK_H
@@ -25,8 +27,11 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-/* Version of this interface: bumped when an ioctl is added. */
-#define MDLOCK_ABI_VERSION	4
+/*
+ * Version of this interface: bumped when an ioctl (or another file
+ * operation: mmap() from 5) is added.
+ */
+#define MDLOCK_ABI_VERSION	5
 
 /* ioctl type byte of /dev/mdlock (unused in ioctl-number.rst) */
 #define MDLOCK_IOC_MAGIC	0xB9
