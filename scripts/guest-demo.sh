@@ -22,6 +22,12 @@ echo "# in that order; page 1 is held twice (count 2), page 3 once."
 echo "\$ mdlockctl lock --size 16k --select 3,1,1 --access write --write-text selected"
 mdlockctl lock --size 16k --select 3,1,1 --access write --write-text selected
 echo
+echo "# mmap() of a locked MDL (MmMapLockedPagesSpecifyCache, UserMode): its"
+echo "# frames in mdlockctl's address space, written through; the unlock"
+echo "# revokes the mapping."
+echo "\$ mdlockctl lock --size 8k --offset 100 --access write --mmap"
+mdlockctl lock --size 8k --offset 100 --access write --mmap
+echo
 echo "\$ cat /sys/kernel/debug/mdlock/stats"
 cat /sys/kernel/debug/mdlock/stats
 echo

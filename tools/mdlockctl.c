@@ -18,12 +18,17 @@
  *                       in any order, repeats allowed) as one MDL's pages, in that
  *                       order (MmProbeAndLockSelectedPages); not with --offset
  *   --write-text TEXT   write TEXT through the first MDL's system address
+ *   --mmap              map the first MDL's frames into mdlockctl (mmap() of
+ *                       /dev/mdlock), write through them, and show that the
+ *                       unlock revokes the mapping
  *   --hold              keep everything locked until SIGINT or SIGTERM
  *   --json              print JSON instead of tables
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +99,7 @@ static int help(FILE *out)
 	fputs("       mdlockctl stats [--json]\n", out);
 	fputs("       mdlockctl lock [--size BYTES] [--offset BYTES] [--file PATH]\n", out);
 	fputs("                      [--access read|write|modify] [--backend pin|get]\n", out);
-	fputs("                      [--mdls N] [--select PAGE,...] [--write-text TEXT]\n", out);
+	fputs("                      [--mdls N] [--select PAGE,...] [--write-text TEXT] [--mmap]\n", out);
 	fputs("                      [--hold] [--json]\n", out);
 	fputs("       mdlockctl demo\n", out);
 	return out == stderr ? 2 : 0;
@@ -238,7 +243,63 @@ struct lock_opts {
 	int hold;
 	uint64_t *select;	/* page numbers of --select, or NULL */
 	size_t nselect;
+	int mmap;
 };
+
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+/* Whether reading the byte at @p raises SIGBUS (a revoked mapping). */
+static bool read_faults(const volatile char *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	bool faulted = false;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_jmp, 1))
+		faulted = true;
+	else
+		(void)*p;
+	sigaction(SIGBUS, &old, NULL);
+	return faulted;
+}
+
+/*
+ * --mmap: map MDL @h's frames (@pages of them) into this process, show that
+ * they are the buffer's, and write through them.  Return: the mapping, or
+ * NULL.
+ */
+static char *map_frames(int fd, uint32_t h, size_t pages, const struct lock_opts *o,
+			const char *user)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), at = o->select ? 0 : o->offset % page;
+	int prot = PROT_READ | (o->access == MDLOCK_ACCESS_READ ? 0 : PROT_WRITE);
+	char *map = mmap(NULL, pages * page, prot, MAP_SHARED, fd, (off_t)h * page);
+	static const char mark[] = "via mmap";
+
+	if (map == MAP_FAILED) {
+		fail("mmap of the MDL", 0);
+		return NULL;
+	}
+	if (prot & PROT_WRITE)
+		memcpy(map + at, mark, sizeof(mark) - 1);
+	if (json) {
+		printf("{\"event\": \"mapped\", \"pages\": %zu, \"same_bytes\": %s, ", pages,
+		       memcmp(map + at, user, 8) ? "false" : "true");
+		printf("\"user_buffer\": \"%.8s\"}\n", user);
+	} else {
+		printf("mapped MDL #1's %zu frames at %p (mmap of /dev/mdlock)%s;\n", pages,
+		       (void *)map, prot & PROT_WRITE ? ", wrote \"via mmap\" through it" : "");
+		printf("user space reads \"%.8s\" at %p, the mapping \"%.8s\"\n", user,
+		       (const void *)user, map + at);
+	}
+	return map;
+}
 
 /* Most pages --select names */
 #define MAX_SELECT	4096
@@ -269,7 +330,8 @@ static int cmd_lock(int fd, const struct lock_opts *o)
 	uint32_t handles[MAX_MDLS];
 	int i, n = 0, ret = 1, mfd = -1;
 	uint64_t *segs = NULL;
-	char *buf;
+	size_t map_pages = 0;
+	char *buf, *map = NULL;
 
 	if (o->file) {
 		mfd = open(o->file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -359,6 +421,17 @@ static int cmd_lock(int fd, const struct lock_opts *o)
 		}
 	}
 
+	if (o->mmap) {
+		size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+		map_pages = o->select ? o->nselect :
+			    (o->offset % page + o->size - o->offset + page - 1) / page;
+		map = map_frames(fd, handles[0], map_pages, o,
+				 segs ? (char *)(uintptr_t)segs[0] : buf + o->offset);
+		if (!map)
+			goto out;
+	}
+
 	if (o->hold) {
 		sigset_t set;
 		int sig;
@@ -390,6 +463,19 @@ out:
 			fail("MDLOCK_IOC_FREE", f.status);
 			ret = 1;
 		}
+	}
+	if (map) {
+		bool revoked = read_faults(map);
+
+		if (json)
+			printf("{\"event\": \"unlocked mapping\", \"revoked\": %s}\n",
+			       revoked ? "true" : "false");
+		else
+			printf("after the unlock the mapping is %s\n",
+			       revoked ? "revoked (SIGBUS on access)" : "STILL THERE");
+		if (!revoked)
+			ret = 1;
+		munmap(map, map_pages * (size_t)sysconf(_SC_PAGESIZE));
 	}
 	munmap(buf, o->size);
 	if (mfd >= 0)
@@ -440,6 +526,8 @@ int main(int argc, char **argv)
 			json = 1;
 		} else if (!strcmp(a, "--hold")) {
 			o.hold = 1;
+		} else if (!strcmp(a, "--mmap")) {
+			o.mmap = 1;
 		} else if (!v) {
 			fprintf(stderr, "mdlockctl: %s needs a value, or is unknown\n", a);
 			return help(stderr);
