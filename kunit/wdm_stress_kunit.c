@@ -7,7 +7,9 @@
  * memory): allocate MDLs, lock overlapping ranges (a quarter of them
  * with MmProbeAndLockSelectedPages, naming the same pages), map them, build and
  * map partial MDLs, write and read through the mappings and check the
- * bytes, unlock and free.  A share of the releases is handed off (an
+ * bytes, change a mapping's protection, map into a reserved mapping or
+ * into user space (and check the bytes there), advance the start
+ * (MmAdvanceMdl, which unlocks the pages passed), unlock and free.  A share of the releases is handed off (an
  * llist) to a hard-interrupt hrtimer (HRTIMER_MODE_REL_HARD: still a hard
  * interrupt on PREEMPT_RT), which unmaps and unlocks, and to a softirq
  * timer, which also frees and locks kernel memory itself.
@@ -49,6 +51,7 @@ MODULE_PARM_DESC(stress_ms, "how long each mdlock_stress thread runs operations,
 #define ST_MAX_SPAN	(3 * PAGE_SIZE)	/* bytes one MDL describes, at most */
 #define ST_WRITES	16		/* bytes written per touch of a write lock */
 #define ST_MAX_OPS	50000		/* locks and releases per thread, at most */
+#define ST_TAG		0x7453646d	/* 'mdSt': the reserved mappings' pool tag */
 
 enum st_kind { ST_USER, ST_VMALLOC, ST_KMALLOC, ST_PAGES, ST_NKINDS };
 enum st_ctx { ST_PROCESS, ST_SOFTIRQ, ST_HARDIRQ, ST_NCTX };
@@ -99,6 +102,10 @@ struct st_slot {
 	size_t len;
 	bool write;
 	bool unmap_first;	/* MmUnmapLockedPages before MmUnlockPages */
+	bool reserved;		/* mapped in the thread's reserved mapping */
+	void *uva;		/* a user mapping's address, or NULL */
+	unsigned long ubase;	/* the area it is in, to unmap in the thread */
+	size_t ulen;
 	int state;		/* enum st_state */
 };
 
@@ -116,6 +123,12 @@ struct st_thread {
 	unsigned long selected;
 	unsigned long partials;
 	unsigned long partial_maps;
+	unsigned long advances;
+	unsigned long umaps;
+	unsigned long protects;
+	unsigned long reserved_maps;
+	void *resv;		/* a reserved mapping of ST_MAX_SPAN + a page */
+	bool resv_used;		/* a slot's MDL is mapped in it */
 	unsigned long written;
 	unsigned long verified;
 	unsigned long exact;
@@ -339,6 +352,122 @@ static void st_partial(struct st_thread *t, struct st_slot *s)
 	st_touch(t, buf, map, poff, plen, s->write);
 }
 
+/*
+ * Take the mapping's access away and give it back (read-only for a read
+ * lock, whose mapping may never be writable), then touch it again.
+ */
+static void st_protect(struct st_thread *t, struct st_slot *s, u8 *map)
+{
+	struct stress *st = t->st;
+	NTSTATUS status;
+
+	status = MmProtectMdlSystemAddress(s->mdl, PAGE_NOACCESS);
+	if (NT_SUCCESS(status))
+		status = MmProtectMdlSystemAddress(s->mdl, PAGE_READONLY);
+	if (NT_SUCCESS(status) && s->write)
+		status = MmProtectMdlSystemAddress(s->mdl, PAGE_READWRITE);
+	else if (NT_SUCCESS(status) &&
+		 MmProtectMdlSystemAddress(s->mdl, PAGE_READWRITE) != STATUS_INVALID_PAGE_PROTECTION)
+		st_fail(st, "a read lock's mapping made writable");
+	if (!NT_SUCCESS(status)) {
+		st_fail(st, "thread %d: MmProtectMdlSystemAddress: status %#x", t->id,
+			(__force u32)status);
+		return;
+	}
+	t->protects++;
+	st_touch(t, s->buf, map, s->off, s->len, s->write);
+}
+
+/*
+ * Map @s's frames into the test's address space too, and check there the
+ * bytes of the thread's own that the range holds.
+ */
+static void st_user_map(struct st_thread *t, struct st_slot *s)
+{
+	struct st_buf *buf = s->buf;
+	size_t i = s->off - s->off % ST_THREADS + t->id;
+	u8 *uva, v;
+
+	uva = MmMapLockedPagesSpecifyCache(s->mdl, UserMode, MmCached, NULL, FALSE,
+					   NormalPagePriority);
+	if (!uva) {
+		st_fail(t->st, "thread %d: no user mapping", t->id);
+		return;
+	}
+	s->uva = uva;
+	s->ubase = (unsigned long)uva & PAGE_MASK;
+	s->ulen = (size_t)ADDRESS_AND_SIZE_TO_SPAN_PAGES(buf->addr + s->off, s->len) << PAGE_SHIFT;
+	t->umaps++;
+	if (i < s->off)
+		i += ST_THREADS;
+	for (; i < s->off + s->len; i += ST_THREADS * 97) {
+		if (copy_from_user(&v, (const void __user *)(uva + i - s->off), 1) ||
+		    v != buf->shadow[i]) {
+			st_fail(t->st, "user mapping byte %zu: %#x, %#x written", i, v,
+				buf->shadow[i]);
+			return;
+		}
+	}
+}
+
+/* The area of a user mapping, revoked or unmapped by now: unmap it. */
+static void st_user_unmap(struct st_slot *s)
+{
+	if (!s->ubase)
+		return;
+	vm_munmap(s->ubase, s->ulen);
+	s->uva = NULL;
+	s->ubase = 0;
+}
+
+/*
+ * MmAdvanceMdl past a random part of @s's buffer: the whole pages passed
+ * are unlocked at once (the model follows).  Not with partial MDLs, which
+ * would still describe them; refused for a user or reserved mapping.
+ */
+static void st_advance(struct st_thread *t, struct st_slot *s)
+{
+	struct stress *st = t->st;
+	struct st_buf *buf = s->buf;
+	unsigned int f = st_first_frame(buf, s->off), k;
+	PVOID sva = s->mdl->MappedSystemVa;
+	bool mapped = s->mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA;
+	NTSTATUS status, want;
+	size_t bytes;
+	int i;
+
+	for (i = 0; i < ST_PARTIALS; i++)
+		if (s->part[i])
+			return;
+	if (s->len < 2)
+		return;
+	bytes = 1 + st_rand(&t->rnd, s->len - 1);
+	want = s->uva || s->reserved ? STATUS_NOT_SUPPORTED : STATUS_SUCCESS;
+	k = (BYTE_OFFSET(buf->addr + s->off) + bytes) >> PAGE_SHIFT;
+	if (want != STATUS_SUCCESS)
+		k = 0;
+	st_begin(st, f, k);
+	status = MmAdvanceMdl(s->mdl, bytes);
+	st_end(st, f, k, NT_SUCCESS(status) ? -1 : 0);
+	if (status != want) {
+		st_fail(st, "thread %d: MmAdvanceMdl(%zu): status %#x, not %#x", t->id, bytes,
+			(__force u32)status, (__force u32)want);
+		return;
+	}
+	if (!NT_SUCCESS(status))
+		return;
+	s->off += bytes;
+	s->len -= bytes;
+	t->advances++;
+	if (MmGetMdlVirtualAddress(s->mdl) != (PVOID)(buf->addr + s->off) ||
+	    MmGetMdlByteCount(s->mdl) != s->len ||
+	    (mapped && s->mdl->MappedSystemVa != (u8 *)sva + bytes))
+		st_fail(st, "advanced MDL: %u bytes at %p, mapped at %p", s->mdl->ByteCount,
+			MmGetMdlVirtualAddress(s->mdl), s->mdl->MappedSystemVa);
+	if (mapped)
+		st_touch(t, buf, s->mdl->MappedSystemVa, s->off, s->len, s->write);
+}
+
 /* Allocate an MDL over a random range of a random buffer, lock it, use it. */
 static void st_lock(struct st_thread *t, struct st_slot *s)
 {
@@ -404,7 +533,20 @@ static void st_lock(struct st_thread *t, struct st_slot *s)
 		st_check_frame(t, f + i, pfn);
 	}
 
-	if (st_rand(&t->rnd, 4)) {
+	if (buf->kind == ST_USER && st_rand(&t->rnd, 6) == 0)
+		st_user_map(t, s);
+	if (!t->resv_used && st_rand(&t->rnd, 8) == 0) {
+		map = MmMapLockedPagesWithReservedMapping(t->resv, ST_TAG, mdl, MmCached);
+		if (map != (u8 *)t->resv + BYTE_OFFSET(buf->addr + off)) {
+			st_fail(st, "thread %d: reserved mapping at %p, not %p", t->id, map,
+				t->resv);
+			return;
+		}
+		s->reserved = true;
+		t->resv_used = true;
+		t->reserved_maps++;
+		st_touch(t, buf, map, off, len, s->write);
+	} else if (st_rand(&t->rnd, 4)) {
 		map = MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
 		if (!map || !(mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA)) {
 			st_fail(st, "thread %d: no system address (flags %#x)", t->id,
@@ -413,6 +555,8 @@ static void st_lock(struct st_thread *t, struct st_slot *s)
 		}
 		t->maps++;
 		st_touch(t, buf, map, off, len, s->write);
+		if (st_rand(&t->rnd, 8) == 0)
+			st_protect(t, s, map);
 	}
 	if (st_rand(&t->rnd, 2))
 		st_partial(t, s);
@@ -448,6 +592,11 @@ static void st_release(struct st_slot *s, enum st_ctx ctx)
 	for (i = 0; i < n; i++)
 		if (!mdlock_page_lock_count(mdl, i))
 			st_fail(st, "context %d: a page of a locked MDL has lock count 0", ctx);
+	if (s->unmap_first && s->uva && ctx == ST_PROCESS) {
+		MmUnmapLockedPages(s->uva, mdl);
+		s->uva = NULL;
+		s->ubase = 0;
+	}
 	if (s->unmap_first && (mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA)) {
 		MmUnmapLockedPages(mdl->MappedSystemVa, mdl);
 		if (mdl->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA)
@@ -459,6 +608,8 @@ static void st_release(struct st_slot *s, enum st_ctx ctx)
 	if (mdl->MdlFlags & (MDL_PAGES_LOCKED | MDL_MAPPED_TO_SYSTEM_VA | MDL_WRITE_OPERATION))
 		st_fail(st, "context %d: MDL flags %#x after MmUnlockPages", ctx, mdl->MdlFlags);
 	atomic_long_inc(&s->thr->unlocks[ctx]);
+	if (ctx == ST_PROCESS)
+		st_user_unmap(s);	/* revoked: the area is empty */
 	if (ctx != ST_HARDIRQ) {
 		IoFreeMdl(mdl);
 		s->mdl = NULL;
@@ -476,6 +627,7 @@ static void st_reap(struct st_thread *t)
 		/* pairs with the timers' smp_store_release() */
 		if (smp_load_acquire(&s->state) != ST_DONE)
 			continue;
+		st_user_unmap(s);
 		for (k = 0; k < ST_PARTIALS; k++) {
 			IoFreeMdl(s->part[k]);
 			s->part[k] = NULL;
@@ -509,6 +661,12 @@ static void st_unlock(struct st_thread *t, struct st_slot *s, enum st_ctx ctx)
 	struct stress *st = t->st;
 
 	s->unmap_first = st_rand(&t->rnd, 2);
+	if (s->reserved) {
+		/* before the lock goes, in the thread: it flushes with an IPI */
+		MmUnmapReservedMapping(t->resv, ST_TAG, s->mdl);
+		s->reserved = false;
+		t->resv_used = false;
+	}
 	if (ctx == ST_PROCESS) {
 		st_release(s, ST_PROCESS);
 		s->state = ST_FREE;
@@ -619,7 +777,7 @@ static int st_thread_fn(void *data)
 	struct stress *st = t->st;
 	unsigned long wait_until;
 	struct st_slot *s;
-	int i;
+	int i, k;
 
 	kthread_use_mm(st->mm);
 	while (time_before(jiffies, st->deadline) && t->ops < ST_MAX_OPS &&
@@ -632,8 +790,11 @@ static int st_thread_fn(void *data)
 			t->ops++;
 			break;
 		case ST_HELD:
-			if (st_rand(&t->rnd, 4) == 0)
+			k = st_rand(&t->rnd, 8);
+			if (k < 2)
 				st_partial(t, s);
+			else if (k == 2)
+				st_advance(t, s);
 			else
 				st_unlock(t, s, st_pick_ctx(t));
 			t->ops++;
@@ -669,6 +830,11 @@ static int st_thread_fn(void *data)
 }
 
 KUNIT_DEFINE_ACTION_WRAPPER(st_vfree, vfree, const void *);
+
+static void st_free_resv(void *base)
+{
+	MmFreeMappingAddress(base, ST_TAG);
+}
 
 static void st_free_pages(void *ctx)
 {
@@ -817,6 +983,7 @@ static void st_report(struct kunit *test, struct stress *st, s64 ms)
 {
 	unsigned long locks[ST_NKINDS] = {}, unlocks[ST_NCTX] = {}, sum_locks = 0;
 	unsigned long exact = 0, written = 0, verified = 0, selected = 0;
+	unsigned long advances = 0, umaps = 0, protects = 0, reserved = 0;
 	struct st_thread *t;
 	int i, k;
 
@@ -837,6 +1004,13 @@ static void st_report(struct kunit *test, struct stress *st, s64 ms)
 		}
 		for (k = 0; k < ST_NCTX; k++)
 			unlocks[k] += atomic_long_read(&t->unlocks[k]);
+		kunit_info(test,
+			   "thread %d: %lu advances, %lu user mappings, %lu protection changes, %lu reserved mappings\n",
+			   i, t->advances, t->umaps, t->protects, t->reserved_maps);
+		advances += t->advances;
+		umaps += t->umaps;
+		protects += t->protects;
+		reserved += t->reserved_maps;
 		exact += t->exact;
 		selected += t->selected;
 		written += t->written;
@@ -859,6 +1033,10 @@ static void st_report(struct kunit *test, struct stress *st, s64 ms)
 	KUNIT_EXPECT_GT(test, atomic_long_read(&st->softirq_locks), 0L);
 	KUNIT_EXPECT_GT(test, exact, 0UL);
 	KUNIT_EXPECT_GT_MSG(test, selected, 0UL, "no lock of selected pages");
+	KUNIT_EXPECT_GT_MSG(test, advances, 0UL, "no MmAdvanceMdl");
+	KUNIT_EXPECT_GT_MSG(test, umaps, 0UL, "no user mapping");
+	KUNIT_EXPECT_GT_MSG(test, protects, 0UL, "no MmProtectMdlSystemAddress");
+	KUNIT_EXPECT_GT_MSG(test, reserved, 0UL, "no reserved mapping");
 	KUNIT_EXPECT_GT(test, written, 0UL);
 	KUNIT_EXPECT_GT(test, verified, 0UL);
 }
@@ -911,6 +1089,9 @@ static void stress_lock_map_partial_unlock_in_all_contexts(struct kunit *test)
 		prandom_seed_state(&t->rnd, stress_seed + i);
 		t->scratch = kunit_kmalloc(test, ST_MAX_SPAN, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, t->scratch);
+		t->resv = MmAllocateMappingAddress(ST_MAX_SPAN + PAGE_SIZE, ST_TAG);
+		KUNIT_ASSERT_NOT_NULL(test, t->resv);
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, st_free_resv, t->resv), 0);
 		for (k = 0; k < ST_SLOTS; k++)
 			t->slot[k].thr = t;
 	}
