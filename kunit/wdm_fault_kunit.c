@@ -14,6 +14,9 @@
  * process's and the module's locked pages, and no bug check reported.
  * The same call without a fault must then work.
  *
+ * The rest of the family too: user mappings, reserved mappings (the
+ * reservation and the mapping), uncached allocated pages.
+ *
  * Needs CONFIG_FAULT_INJECTION (with FAILSLAB and FAIL_PAGE_ALLOC set up
  * to fail sleeping allocations); skips without it.
  */
@@ -47,7 +50,13 @@ enum fa_op {
 	FA_LX_MAP,		/* mdlock_map */
 	FA_LX_PARTIAL,		/* mdlock_build_partial */
 	FA_SELECTED,		/* MmProbeAndLockSelectedPages, the pages backwards */
+	FA_USER_MAP,		/* MmMapLockedPagesSpecifyCache(UserMode) of a locked MDL */
+	FA_RESERVE,		/* MmAllocateMappingAddress */
+	FA_RESERVED_MAP,	/* MmMapLockedPagesWithReservedMapping of a locked MDL */
+	FA_ALLOC_PAGES_NC,	/* MmAllocatePagesForMdlEx, MmNonCached */
 };
+
+#define FA_TAG		0x61466d64	/* 'dmFa' */
 
 enum fa_mem {
 	FA_USER,		/* written anonymous user memory */
@@ -84,6 +93,8 @@ struct fa_ctx {
 	void *va;
 	mdl_status_t status;
 	int err;
+	void *resv;		/* FA_RESERVED_MAP: the range */
+	int map_count;		/* FA_USER_MAP: the process's areas before */
 	PFN_NUMBER pfns[FA_LARGE];	/* the PFN array before a lock */
 	FILE_SEGMENT_ELEMENT segs[FA_LARGE];	/* FA_SELECTED: page i is the buffer's n-1-i */
 	struct fa_snap base, before, after;
@@ -175,8 +186,13 @@ static void fa_prepare(struct fa_ctx *x)
 	x->mdl = NULL;
 	x->part = NULL;
 	x->va = NULL;
-	if (c->op == FA_ALLOC || c->op == FA_LX_ALLOC)
+	if (c->op == FA_ALLOC || c->op == FA_LX_ALLOC || c->op == FA_RESERVE ||
+	    c->op == FA_ALLOC_PAGES_NC)
 		return;
+	if (c->op == FA_RESERVED_MAP && !x->resv) {
+		x->resv = MmAllocateMappingAddress(x->len, FA_TAG);
+		KUNIT_ASSERT_NOT_NULL(test, x->resv);
+	}
 	x->mdl = IoAllocateMdl(x->buf, x->len, FALSE, FALSE, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, x->mdl);
 	if (c->op == FA_SELECTED) {
@@ -247,6 +263,22 @@ static bool fa_call(struct fa_ctx *x)
 	case FA_UNLOCK:
 		MmUnlockPages(x->mdl);
 		return true;
+	case FA_USER_MAP:
+		x->map_count = current->mm->map_count;
+		x->status = mdlock_map_user(x->mdl, NULL, MDL_CACHED, 0, &x->va);
+		return MDL_NT_SUCCESS(x->status);
+	case FA_RESERVE:
+		x->va = MmAllocateMappingAddress(x->len, FA_TAG);
+		return x->va;
+	case FA_RESERVED_MAP:
+		x->va = MmMapLockedPagesWithReservedMapping(x->resv, FA_TAG, x->mdl, MmCached);
+		return x->va;
+	case FA_ALLOC_PAGES_NC: {
+		PHYSICAL_ADDRESS low = { .QuadPart = 0 }, high = { .QuadPart = S64_MAX };
+
+		x->mdl = MmAllocatePagesForMdlEx(low, high, low, x->len, MmNonCached, 0);
+		return x->mdl;
+	}
 	}
 	return false;
 }
@@ -298,6 +330,25 @@ static void fa_check_done(struct fa_ctx *x, unsigned int n)
 		KUNIT_EXPECT_FALSE(test, x->mdl->MdlFlags &
 				   (MDL_PAGES_LOCKED | MDL_MAPPED_TO_SYSTEM_VA));
 		break;
+	case FA_USER_MAP: {
+		u8 b = 0;
+
+		KUNIT_EXPECT_EQ(test, copy_from_user(&b, (const void __user *)x->va, 1), 0UL);
+		KUNIT_EXPECT_EQ_MSG(test, b, 0x5a, "%s n=%u", c->name, n);
+		KUNIT_EXPECT_EQ(test, current->mm->map_count, x->map_count + 1);
+		break;
+	}
+	case FA_RESERVED_MAP:
+		KUNIT_EXPECT_PTR_EQ(test, x->va, x->resv);
+		KUNIT_EXPECT_NULL(test, memchr_inv(x->va, 0x5a, x->len));
+		break;
+	case FA_ALLOC_PAGES_NC:
+		/* Page allocations that fail may leave fewer pages, as on Windows */
+		KUNIT_EXPECT_GT(test, MmGetMdlByteCount(x->mdl), 0U);
+		KUNIT_EXPECT_LE(test, MmGetMdlByteCount(x->mdl), (ULONG)x->len);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -345,6 +396,19 @@ static void fa_check_failed(struct fa_ctx *x, unsigned int n)
 		KUNIT_EXPECT_FALSE(test, x->part->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA |
 							      MDL_PARTIAL_HAS_BEEN_MAPPED));
 		break;
+	case FA_USER_MAP:
+		KUNIT_EXPECT_EQ_MSG(test, (__force u32)x->status,
+				    (__force u32)STATUS_INSUFFICIENT_RESOURCES,
+				    "%s n=%u", c->name, n);
+		KUNIT_EXPECT_NULL(test, x->va);
+		KUNIT_EXPECT_NULL(test, x->mdl->Private.umaps);
+		KUNIT_EXPECT_EQ(test, current->mm->map_count, x->map_count);
+		KUNIT_EXPECT_TRUE(test, x->mdl->MdlFlags & MDL_PAGES_LOCKED);
+		break;
+	case FA_RESERVE:
+	case FA_ALLOC_PAGES_NC:
+		/* NULL, nothing else to see */
+		break;
 	default:
 		/* IoAllocateMdl and mdlock_alloc: NULL; nothing else may fail */
 		KUNIT_EXPECT_TRUE_MSG(test, c->op == FA_ALLOC || c->op == FA_LX_ALLOC,
@@ -360,8 +424,20 @@ static void fa_undo(struct fa_ctx *x)
 	const struct fa_case *c = x->c;
 
 	switch (c->op) {
+	case FA_RESERVE:
+		MmFreeMappingAddress(x->va, FA_TAG);
+		return;
+	case FA_ALLOC_PAGES_NC:
+		MmFreePagesFromMdl(x->mdl);
+		ExFreePool(x->mdl);
+		x->mdl = NULL;
+		return;
+	case FA_RESERVED_MAP:
+		MmUnmapReservedMapping(x->resv, FA_TAG, x->mdl);
+		break;
 	case FA_MAP:
 	case FA_LX_MAP:
+	case FA_USER_MAP:
 		MmUnmapLockedPages(x->va, x->mdl);
 		break;
 	case FA_PARTIAL_MAP:
@@ -469,6 +545,8 @@ static void fa_sweep(struct kunit *test, const struct fa_case *c)
 		if (test->status == KUNIT_FAILURE)
 			break;
 	}
+	if (x->resv)
+		MmFreeMappingAddress(x->resv, FA_TAG);
 	KUNIT_EXPECT_TRUE_MSG(test, ended, "%s: no end after %u fault sites", c->name, n - 1);
 	kunit_info(test, "%lu fault sites reached: %lu failed, %lu absorbed\n",
 		   sites, failed, absorbed);
@@ -504,6 +582,10 @@ FA_CASE(fault_linux_map, FA_LX_MAP, FA_USER, FA_PAGES, UserMode, IoWriteAccess)
 FA_CASE(fault_linux_build_partial, FA_LX_PARTIAL, FA_USER, FA_PAGES, UserMode, IoReadAccess)
 FA_CASE(fault_selected_user, FA_SELECTED, FA_USER, FA_PAGES, UserMode, IoWriteAccess)
 FA_CASE(fault_selected_kmalloc, FA_SELECTED, FA_KMALLOC, 4, KernelMode, IoReadAccess)
+FA_CASE(fault_user_mapping, FA_USER_MAP, FA_USER, FA_PAGES, UserMode, IoWriteAccess)
+FA_CASE(fault_reserve_mapping_address, FA_RESERVE, FA_USER, FA_PAGES, UserMode, IoReadAccess)
+FA_CASE(fault_reserved_mapping, FA_RESERVED_MAP, FA_USER, FA_PAGES, UserMode, IoReadAccess)
+FA_CASE(fault_alloc_pages_non_cached, FA_ALLOC_PAGES_NC, FA_USER, 4, KernelMode, IoReadAccess)
 
 /* Last: the sites reached over the whole suite. */
 static void fault_total(struct kunit *test)
@@ -538,6 +620,10 @@ static struct kunit_case mdlock_fault_cases[] = {
 	KUNIT_CASE(fault_linux_build_partial),
 	KUNIT_CASE(fault_selected_user),
 	KUNIT_CASE(fault_selected_kmalloc),
+	KUNIT_CASE(fault_user_mapping),
+	KUNIT_CASE(fault_reserve_mapping_address),
+	KUNIT_CASE(fault_reserved_mapping),
+	KUNIT_CASE(fault_alloc_pages_non_cached),
 	KUNIT_CASE(fault_total),
 	{}
 };

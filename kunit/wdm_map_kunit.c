@@ -387,16 +387,16 @@ static void user_mode_map_is_not_a_system_mapping(struct kunit *test)
 	PMDL mdl = map_locked_mdl(test, 2, 0, PAGE_SIZE, IoWriteAccess, &uaddr);
 
 	KUNIT_ASSERT_NOT_NULL(test, current->mm);
+	va = MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, NULL, FALSE,
+					  NormalPagePriority);
+	KUNIT_ASSERT_NOT_NULL(test, va);
 	flags = mdl->MdlFlags;
 	uva = MmMapLockedPagesSpecifyCache(mdl, UserMode, MmCached, NULL, FALSE,
 					   NormalPagePriority);
 	KUNIT_ASSERT_NOT_NULL(test, uva);
 	KUNIT_EXPECT_LT(test, (unsigned long)uva, (unsigned long)TASK_SIZE);
 	KUNIT_EXPECT_EQ(test, mdl->MdlFlags, flags);
-
-	va = MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, NULL, FALSE,
-					  NormalPagePriority);
-	KUNIT_ASSERT_NOT_NULL(test, va);
+	KUNIT_EXPECT_PTR_EQ(test, mdl->MappedSystemVa, (PVOID)va);
 	map_expect_kernel_to_user(test, va, uaddr, PAGE_SIZE, 12);
 	map_expect_kernel_to_user(test, va, (unsigned long)uva, PAGE_SIZE, 13);
 	MmUnmapLockedPages(uva, mdl);

@@ -730,7 +730,7 @@ static void user_map_refusals(struct kunit *test)
 	unsigned long uaddr, va, uaddr2;
 	PMDL mdl = mt_locked(test, 2, 0, 2 * PAGE_SIZE, IoWriteAccess, &uaddr);
 	PMDL unlocked, part, np, kern;
-	PVOID got;
+	PVOID got, last = NULL;
 	u64 before;
 	int i;
 
@@ -775,11 +775,15 @@ static void user_map_refusals(struct kunit *test)
 	MmUnmapLockedPages((PVOID)(va + PAGE_SIZE), mdl);
 	MDLT_EXPECT_BUGCHECK(test, before, 0xC4, 0xB6);
 	KUNIT_EXPECT_TRUE(test, mt_user_readable(va));
-	/* at most 64 mappings at a time */
-	for (i = 1; i < 64; i++)
-		KUNIT_ASSERT_NOT_NULL(test, MmMapLockedPages(mdl, UserMode));
+	/* at most 64 mappings at a time; one the process unmapped is forgotten */
+	for (i = 1; i < 64; i++) {
+		last = MmMapLockedPages(mdl, UserMode);
+		KUNIT_ASSERT_NOT_NULL(test, last);
+	}
 	MT_EXPECT_STATUS(test, mdlock_map_user(mdl, NULL, MmCached, 0, &got),
 			 STATUS_INSUFFICIENT_RESOURCES);
+	KUNIT_EXPECT_EQ(test, vm_munmap((unsigned long)last, 2 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_NOT_NULL(test, MmMapLockedPages(mdl, UserMode));
 	MmUnlockPages(mdl);
 	mdlock_flush_deferred();
 	KUNIT_EXPECT_FALSE(test, mt_user_readable(va));
@@ -806,6 +810,43 @@ static void user_map_of_allocated_pages(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, mt_user_readable(va + PAGE_SIZE));
 }
 
+/* A partial MDL in a reserved mapping: no freeing, reuse or rebuild until unmapped. */
+static void reserved_partial_stays_until_unmapped(struct kunit *test)
+{
+	u8 *base = MmAllocateMappingAddress(PAGE_SIZE, MT_TAG);
+	unsigned long uaddr;
+	PMDL src, part;
+	u64 before;
+
+	KUNIT_ASSERT_NOT_NULL(test, base);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mt_free_reservation, base), 0);
+	src = mt_locked(test, 2, 0, 2 * PAGE_SIZE, IoWriteAccess, &uaddr);
+	part = IoAllocateMdl((PVOID)uaddr, PAGE_SIZE, FALSE, FALSE, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, part);
+	IoBuildPartialMdl(src, part, (PVOID)(uaddr + PAGE_SIZE), PAGE_SIZE);
+	KUNIT_ASSERT_PTR_EQ(test, MmMapLockedPagesWithReservedMapping(base, MT_TAG, part,
+								      MmCached), (PVOID)base);
+	KUNIT_EXPECT_EQ(test, base[0], 0x31);
+
+	before = mdlt_bugchecks(NULL);
+	IoFreeMdl(part);
+	MDLT_EXPECT_BUGCHECK(test, before, 0xC4, 0xB8);
+	before = mdlt_bugchecks(NULL);
+	MmPrepareMdlForReuse(part);
+	MDLT_EXPECT_BUGCHECK(test, before, 0xC4, 0xB8);
+	before = mdlt_bugchecks(NULL);
+	IoBuildPartialMdl(src, part, (PVOID)uaddr, PAGE_SIZE);
+	MDLT_EXPECT_BUGCHECK(test, before, 0xC4, 0xB0);
+	KUNIT_EXPECT_TRUE(test, part->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+	KUNIT_EXPECT_TRUE(test, pte_present(mt_pte(test, base)));
+	KUNIT_EXPECT_EQ(test, pte_pfn(mt_pte(test, base)), MmGetMdlPfnArray(src)[1]);
+
+	MmUnmapReservedMapping(base, MT_TAG, part);
+	KUNIT_EXPECT_FALSE(test, pte_present(mt_pte(test, base)));
+	IoFreeMdl(part);
+	MmUnlockPages(src);
+}
+
 static void mapping_pins_balanced(struct kunit *test)
 {
 	mdlt_expect_pins_balanced(test);
@@ -827,6 +868,7 @@ static struct kunit_case mdlock_mapping_cases[] = {
 	KUNIT_CASE(alloc_pages_non_cached_freed_in_atomic),
 	KUNIT_CASE(reserved_mapping_maps_and_unmaps),
 	KUNIT_CASE(reserved_mapping_refusals),
+	KUNIT_CASE(reserved_partial_stays_until_unmapped),
 	KUNIT_CASE(user_map_shows_the_frames),
 	KUNIT_CASE(user_map_revoked_on_unlock),
 	KUNIT_CASE(user_map_read_only),

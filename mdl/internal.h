@@ -88,6 +88,7 @@ enum mdl_op {
 	OP_MAP_AGAIN,		/* MmMapLockedPagesSpecifyCache, not the Safe macro */
 	OP_UNMAP,
 	OP_ADVANCE,
+	OP_REUSE,		/* MmPrepareMdlForReuse */
 	OP_FREE,
 	OP_FREE_PAGES,
 	OP_BUILD_NONPAGED,

@@ -151,23 +151,20 @@ static unsigned long frame_va(unsigned long pfn)
 /*
  * Give @n frames their cache type in the direct map, run by run: x86 PAT
  * records it per frame (memtype), and every later mapping of them takes
- * it.  On failure what was changed is changed back.
+ * it.  Return: how many frames have it (@n, or fewer on a failure: the
+ * first of them, and the run that failed is unchanged).
  */
-static int set_cache_type(const PFN_NUMBER *pfns, unsigned long n, int cache)
+static unsigned long set_cache_type(const PFN_NUMBER *pfns, unsigned long n, int cache)
 {
 	unsigned long i, run;
-	int err = 0;
 
 	for (i = 0; i < n; i += run) {
 		run = mdl_pfn_run(pfns, i, n);
-		err = cache == MDL_NON_CACHED ? set_memory_uc(frame_va(pfns[i]), run) :
-						set_memory_wc(frame_va(pfns[i]), run);
-		if (err)
+		if (cache == MDL_NON_CACHED ? set_memory_uc(frame_va(pfns[i]), run) :
+					      set_memory_wc(frame_va(pfns[i]), run))
 			break;
 	}
-	if (err)
-		mdl_free_alloc_pages(pfns, i, MDLP_CACHE_MASK, false);
-	return err;
+	return i;
 }
 
 /**
@@ -243,6 +240,7 @@ struct mdl *mdlock_alloc_pages(u64 low, u64 high, u64 skip, size_t bytes, int ca
 	unsigned long want = DIV_ROUND_UP(bytes, PAGE_SIZE), r;
 	/* the end of RAM (max_pfn is not exported; high_memory is set from it) */
 	u64 end = __pa(high_memory - 1) + 1;
+	unsigned long typed = 0;
 	struct alloc_ctx c;
 	struct mdl *mdl;
 	int order = 0;
@@ -292,21 +290,24 @@ struct mdl *mdlock_alloc_pages(u64 low, u64 high, u64 skip, size_t bytes, int ca
 	if (cache != MDL_CACHED) {
 		/* with room to change the type back from where freeing cannot sleep */
 		mdl->Private.release = mdl_release_alloc(c.got, GFP_KERNEL);
-		if (!mdl->Private.release || set_cache_type(c.pfns, c.got, cache))
+		if (!mdl->Private.release)
+			goto fail;
+		typed = set_cache_type(c.pfns, c.got, cache);
+		if (typed < c.got)
 			goto fail;
 		mdl->Private.flags |= cache == MDL_NON_CACHED ? MDLP_CACHE_UC : MDLP_CACHE_WC;
 	}
-	if (mdl_counts_add(c.pfns, c.got, nowait ? GFP_NOWAIT | __GFP_NOWARN : GFP_KERNEL)) {
-		mdl_free_alloc_pages(c.pfns, c.got, mdl->Private.flags & MDLP_CACHE_MASK, false);
+	if (mdl_counts_add(c.pfns, c.got, nowait ? GFP_NOWAIT | __GFP_NOWARN : GFP_KERNEL))
 		goto fail;
-	}
 	mdl->ByteCount = c.got << PAGE_SHIFT;
 	mdl->MdlFlags |= MDL_PAGES_LOCKED;
 	mdl->Private.flags |= MDLP_ALLOC_PAGES;
 	mdl->Private.locked = c.got;
 	return mdl;
 fail:
-	for (r = 0; r < c.got; r++)
+	/* typed pages go back to write-back first (or are never freed) */
+	mdl_free_alloc_pages(c.pfns, typed, MDLP_CACHE_MASK, true);
+	for (r = typed; r < c.got; r++)
 		__free_page(pfn_to_page(c.pfns[r]));
 	mdlock_free(mdl);
 	return NULL;
@@ -331,7 +332,7 @@ EXPORT_SYMBOL_NS_GPL(mdlock_alloc_pages, MDLOCK);
  */
 void mdlock_free_pages(struct mdl *mdl)
 {
-	bool may_sleep;
+	bool may_sleep, user_mapped;
 	unsigned long n;
 	u32 cache;
 
@@ -347,10 +348,13 @@ void mdlock_free_pages(struct mdl *mdl)
 	n = mdl->Private.locked;
 	cache = mdl->Private.flags & MDLP_CACHE_MASK;
 	may_sleep = mdl_surely_can_sleep();
+	mdl_umap_prune(mdl);
+	/* a user mapping is zapped by the work item: the type changes after */
+	user_mapped = mdl->Private.umaps;
 	mdl_umap_detach(mdl, n);
 	mdl_unmap_own(mdl, may_sleep);
 	mdl_counts_sub(mdl_pfns(mdl), n);
-	if (cache && !may_sleep) {
+	if (cache && (!may_sleep || user_mapped)) {
 		/* the type goes back to write-back in process context, then the pages */
 		mdl_defer_release(mdl->Private.release, mdl_pfns(mdl), n,
 				  MDLP_ALLOC_PAGES | cache, false);

@@ -1129,8 +1129,15 @@ static mdl_status_t advance_unlock(struct mdl *mdl, unsigned long k)
 	struct mdl_release *rel = NULL;
 	PFN_NUMBER *pfns = mdl_pfns(mdl);
 
-	if (!may_sleep && user &&
-	    ((dirty && (mdl->Private.flags & MDLP_FILE_PAGES)) || !mdl_can_free_pages())) {
+	if (!mdl_can_free_pages()) {
+		/* PREEMPT_RT with interrupts or preemption off: no freeing, no allocating */
+		mdl_bugcheck(BC_IRQL_NOT_LESS_OR_EQUAL, BCP_HIDE(1) | BCP_HIDE(4),
+			     (u64)(unsigned long)mdl, mdl_irql(), 0,
+			     (u64)(unsigned long)__builtin_return_address(0),
+			     "MmAdvanceMdl where pages cannot be released");
+		return STATUS_INVALID_DEVICE_REQUEST;
+	}
+	if (!may_sleep && user && dirty && (mdl->Private.flags & MDLP_FILE_PAGES)) {
 		rel = mdl_release_alloc(k, GFP_ATOMIC | __GFP_NOWARN);
 		if (!rel)
 			return STATUS_INSUFFICIENT_RESOURCES;
@@ -1162,7 +1169,10 @@ static mdl_status_t advance_unlock(struct mdl *mdl, unsigned long k)
  * removed).  A partial or nonpaged-pool MDL holds nothing to release.
  * An MDL that is not locked is refused and reported.
  *
- * Context: Any context, as MmUnlockPages().
+ * Context: Any context, as MmUnlockPages(), but for PREEMPT_RT with
+ * interrupts or preemption off where pages would be released (refused
+ * and reported as IRQL_NOT_LESS_OR_EQUAL: nothing can be freed or
+ * allocated there).
  * Return: STATUS_SUCCESS; STATUS_INVALID_PARAMETER_2 if @bytes >= ByteCount
  * (nothing changes); STATUS_NOT_SUPPORTED for pages of
  * mdlock_alloc_pages() (free them with mdlock_free_pages()), an MDL in
@@ -1181,6 +1191,7 @@ mdl_status_t mdlock_advance(struct mdl *mdl, u32 bytes)
 		return STATUS_INVALID_DEVICE_REQUEST;
 	if (bytes >= mdl->ByteCount)
 		return STATUS_INVALID_PARAMETER_2;
+	mdl_umap_prune(mdl);
 	if ((mdl->Private.flags & (MDLP_ALLOC_PAGES | MDLP_RESERVED)) || mdl->Private.umaps)
 		return STATUS_NOT_SUPPORTED;
 	k = ((unsigned long)mdl->ByteOffset + bytes) >> PAGE_SHIFT;

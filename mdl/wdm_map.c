@@ -104,11 +104,12 @@ void *mdlock_map(struct mdl *mdl, int mode, int cache, u32 priority)
 	bool ro = (priority & MDL_MAPPING_NO_WRITE) || map_must_be_ro(mdl);
 	void *addr;
 
-	if (!mdl_rule_check(mdl, OP_MAP_AGAIN))
-		return NULL;
+	/* a user mapping beside a system one is fine: its own rules */
 	if (mode == MDL_USER_MODE)
 		return MDL_NT_SUCCESS(mdlock_map_user(mdl, NULL, cache, priority, &addr)) ?
 		       addr : NULL;
+	if (!mdl_rule_check(mdl, OP_MAP_AGAIN))
+		return NULL;
 	if (mdl->MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL)
 		return mdl->MappedSystemVa;
 	if (mode != MDL_KERNEL_MODE || !mdl_can_sleep() || (mdl->MdlFlags & MDL_IO_SPACE))
@@ -237,9 +238,10 @@ static void report_irql(struct mdl *mdl, const char *what)
  * writable.  Executable protections are refused: mdlock never makes an
  * MDL's frames executable in the kernel.  The cache type stays the frames'.
  *
- * Context: A task or softirq with interrupts on (the change is flushed
- * from every CPU's TLB with an IPI); elsewhere refused and reported as
- * IRQL_NOT_LESS_OR_EQUAL.  Windows allows DISPATCH_LEVEL.
+ * Context: A task with interrupts on (the change is flushed from every
+ * CPU's TLB with an IPI, which a softirq may not wait for); elsewhere
+ * refused and reported as IRQL_NOT_LESS_OR_EQUAL.  Windows allows
+ * DISPATCH_LEVEL.
  * Return: STATUS_SUCCESS; STATUS_NOT_MAPPED_VIEW if the MDL has no mapping
  * of its own (unmapped, nonpaged pool, or a partial MDL using its
  * source's); STATUS_INVALID_PAGE_PROTECTION for another value, or for
@@ -460,8 +462,8 @@ EXPORT_SYMBOL_NS_GPL(mdlock_map_reserved, MDLOCK);
  * Clears the range and MDL_MAPPED_TO_SYSTEM_VA; the range can take another
  * MDL at once.
  *
- * Context: A task or softirq with interrupts on (the TLB flush is an IPI);
- * elsewhere refused and reported.  Windows allows DISPATCH_LEVEL.
+ * Context: A task with interrupts on (the TLB flush is an IPI); elsewhere
+ * refused and reported.  Windows allows DISPATCH_LEVEL.
  */
 void mdlock_unmap_reserved(void *base, u32 tag, struct mdl *mdl)
 {

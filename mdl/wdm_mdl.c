@@ -125,12 +125,16 @@ EXPORT_SYMBOL_NS_GPL(mdlock_free, MDLOCK);
  * mdlock_prepare_for_reuse() - MmPrepareMdlForReuse
  * @mdl: a partial MDL
  *
- * Releases the partial MDL's own system mapping, if it made one.
+ * Releases the partial MDL's own system mapping, if it made one.  A
+ * partial MDL in a reserved mapping is refused and reported (unmap it
+ * from there first).
  *
  * Context: Any context (the unmapping is deferred where it cannot sleep).
  */
 void mdlock_prepare_for_reuse(struct mdl *mdl)
 {
+	if (!mdl_rule_check(mdl, OP_REUSE))
+		return;
 	if ((mdl->MdlFlags & (MDL_PARTIAL | MDL_PARTIAL_HAS_BEEN_MAPPED)) ==
 	    (MDL_PARTIAL | MDL_PARTIAL_HAS_BEEN_MAPPED))
 		mdl_unmap_own(mdl, mdl_surely_can_sleep());

@@ -58,6 +58,7 @@ void mdl_defer_revoke(struct mdl_release *rel, struct mdl_umap *umaps);
 /* wdm_umap.c: user mappings */
 struct vm_area_struct;
 bool mdl_umap_unmap(struct mdl *mdl, void *va);
+void mdl_umap_prune(struct mdl *mdl);
 void mdl_umap_detach(struct mdl *mdl, unsigned long n);
 void mdl_umap_revoke_all(struct mdl_umap *list);
 int mdl_umap_mmap(struct mdl *mdl, struct vm_area_struct *vma);

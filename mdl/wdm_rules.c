@@ -112,7 +112,17 @@ bool mdl_rule_check(struct mdl *mdl, enum mdl_op op)
 			return false;
 		}
 		return true;
+	case OP_REUSE:
 	case OP_FREE:
+		if (mdl->Private.flags & MDLP_RESERVED) {
+			/* the reserved mapping is the driver's to remove, first */
+			mdl_bugcheck(BC_VERIFIER_VIOLATION, BCP_HIDE(2), 0xB8, m, flags, 0,
+				     "%s of an MDL still mapped in a reserved mapping",
+				     op == OP_FREE ? "IoFreeMdl" : "MmPrepareMdlForReuse");
+			return false;
+		}
+		if (op == OP_REUSE)
+			return true;
 		if ((flags & MDL_MAPPED_TO_SYSTEM_VA) && !(flags & MDL_PARTIAL)) {
 			mdl_bugcheck(BC_VERIFIER_VIOLATION, BCP_HIDE(2), 0xB8, m, flags, 0,
 				     "IoFreeMdl of an MDL still mapped to system space");
@@ -147,8 +157,8 @@ bool mdl_rule_check(struct mdl *mdl, enum mdl_op op)
 		return true;
 	case OP_BUILD_NONPAGED:
 	case OP_PARTIAL_TARGET:
-		if ((flags & (MDL_PAGES_LOCKED | MDL_MAPPED_TO_SYSTEM_VA)) &&
-		    !(flags & MDL_PARTIAL)) {
+		if (((flags & (MDL_PAGES_LOCKED | MDL_MAPPED_TO_SYSTEM_VA)) &&
+		     !(flags & MDL_PARTIAL)) || (mdl->Private.flags & MDLP_RESERVED)) {
 			mdl_bugcheck(BC_VERIFIER_VIOLATION, BCP_HIDE(2),
 				     op == OP_BUILD_NONPAGED ? 0x7F : 0xB0, m, flags,
 				     flags & (MDL_PAGES_LOCKED | MDL_MAPPED_TO_SYSTEM_VA),

@@ -21,10 +21,13 @@
  * cleared): user code cannot change what Windows says it cannot.  The
  * process may unmap it (or exit); the record then just forgets the area.
  *
- * Locking: the process's mmap_lock (held by mmap(), munmap() and the area's
- * callbacks, taken for reading to zap), then a mapping's spinlock (guards
- * its @vma).  The MDL's list is changed only by the routines of the MDL,
- * which its owner serialises, as every MDL routine.
+ * An area is found again by its start, under the process's mmap_lock,
+ * and recognised by its vm_ops and vm_private_data: never through a
+ * remembered VMA pointer, since munmap() downgrades to the read lock
+ * before it frees the area it detached.  The anonymous file's mmap() works
+ * once (remap_file_pages() would call it again).  The MDL's list is
+ * changed only by the routines of the MDL, which its owner serialises, as
+ * every MDL routine; an area's close only marks its record gone.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -36,7 +39,6 @@
 #include <linux/refcount.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
 
 #include "pfndb.h"
 #include "wdm_priv.h"
@@ -48,8 +50,7 @@
  * struct mdl_umap - a user mapping of an MDL's frames
  * @ref: the MDL's reference (until the mapping is unmapped or revoked)
  *       and one per area showing it
- * @lock: guards @vma
- * @vma: the area, while it exists and shows the frames
+ * @gone: the area was unmapped (or its process ended)
  * @mm: the process's address space (mmgrab())
  * @start: the area's start
  * @pages: its size
@@ -59,8 +60,7 @@
  */
 struct mdl_umap {
 	refcount_t ref;
-	spinlock_t lock;	/* guards vma */
-	struct vm_area_struct *vma;
+	bool gone;
 	struct mm_struct *mm;
 	unsigned long start;
 	unsigned long pages;
@@ -89,10 +89,9 @@ static void umap_vm_close(struct vm_area_struct *vma)
 {
 	struct mdl_umap *u = vma->vm_private_data;
 
-	spin_lock(&u->lock);
-	if (u->vma == vma)
-		u->vma = NULL;
-	spin_unlock(&u->lock);
+	/* not a copy that a refused mremap() removes */
+	if (vma->vm_start == u->start)
+		WRITE_ONCE(u->gone, true);
 	umap_put(u);
 }
 
@@ -126,12 +125,34 @@ static bool umap_must_be_ro(struct mdl *mdl)
 	return (mdl->Private.flags & MDLP_MAP_READONLY) || mdl_read_locked(mdl);
 }
 
+/**
+ * mdl_umap_prune() - forget the user mappings whose areas are gone
+ * @mdl: the MDL
+ *
+ * Context: As any routine of the MDL.
+ */
+void mdl_umap_prune(struct mdl *mdl)
+{
+	struct mdl_umap **p = &mdl->Private.umaps, *u;
+
+	while ((u = *p)) {
+		if (READ_ONCE(u->gone)) {
+			*p = u->next;
+			umap_put(u);
+		} else {
+			p = &u->next;
+		}
+	}
+}
+
 /*
  * Whether @mdl may be mapped into user space: locked by probe-and-lock or
  * allocated (the lock, which revokes its user mappings, holds the frames),
- * whole pages if they are kernel memory (no neighbouring kernel data),
- * not partial (a partial MDL holds nothing: its source's unlock could not
- * revoke its mappings), not I/O space, not at its limit of mappings.
+ * each frame referenced (not MDLP_NOREF: nothing would keep a frame while
+ * a revocation is pending), whole pages if they are kernel memory (no
+ * neighbouring kernel data), not partial (a partial MDL holds nothing:
+ * its source's unlock could not revoke its mappings), not I/O space, not
+ * at its limit of mappings.
  */
 static mdl_status_t umap_check(struct mdl *mdl)
 {
@@ -141,11 +162,13 @@ static mdl_status_t umap_check(struct mdl *mdl)
 	if (!mdl_rule_check(mdl, OP_MAP))
 		return STATUS_INVALID_DEVICE_REQUEST;
 	if (!(mdl->MdlFlags & MDL_PAGES_LOCKED) ||
-	    (mdl->MdlFlags & (MDL_PARTIAL | MDL_IO_SPACE)))
+	    (mdl->MdlFlags & (MDL_PARTIAL | MDL_IO_SPACE)) ||
+	    (mdl->Private.flags & MDLP_NOREF))
 		return STATUS_NOT_SUPPORTED;
 	if (!mdl->Process && !(mdl->Private.flags & MDLP_ALLOC_PAGES) &&
 	    (mdl->ByteOffset || mdl->ByteCount % PAGE_SIZE))
 		return STATUS_INVALID_PARAMETER;
+	mdl_umap_prune(mdl);
 	for (u = mdl->Private.umaps; u; u = u->next)
 		n++;
 	if (n >= UMAP_MAX)
@@ -188,7 +211,6 @@ static int umap_install(struct mdl_umap *u, struct vm_area_struct *vma)
 	u->pages = n;
 	u->mm = vma->vm_mm;
 	mmgrab(u->mm);
-	u->vma = vma;
 	vma->vm_private_data = u;
 	vma->vm_ops = &umap_vm_ops;
 	refcount_inc(&u->ref);	/* the area's */
@@ -202,7 +224,6 @@ static struct mdl_umap *umap_new(struct mdl *mdl, bool ro)
 	if (!u)
 		return NULL;
 	refcount_set(&u->ref, 1);
-	spin_lock_init(&u->lock);
 	u->mdl = mdl;
 	u->ro = ro;
 	return u;
@@ -228,9 +249,12 @@ static void umap_link(struct mdl *mdl, struct mdl_umap *u)
 	mdl->Private.umaps = u;
 }
 
+/* Once only: the record is the caller's until mdlock_map_user() links it. */
 static int umap_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	return umap_install(file->private_data, vma);
+	struct mdl_umap *u = xchg(&file->private_data, NULL);
+
+	return u ? umap_install(u, vma) : -EINVAL;
 }
 
 static const struct file_operations umap_fops = {
@@ -301,7 +325,7 @@ mdl_status_t mdlock_map_user(struct mdl *mdl, void *base, int cache, u32 priorit
 	addr = vm_mmap(file, b, len, PROT_READ | (ro ? 0 : PROT_WRITE),
 		       MAP_SHARED | (b ? MAP_FIXED_NOREPLACE : 0), 0);
 	fput(file);
-	if (IS_ERR_VALUE(addr) || !u->vma) {
+	if (IS_ERR_VALUE(addr) || !u->mm || READ_ONCE(u->gone)) {
 		umap_put(u);
 		return addr == -EEXIST ? STATUS_CONFLICTING_ADDRESSES :
 					 STATUS_INSUFFICIENT_RESOURCES;
@@ -343,17 +367,32 @@ int mdl_umap_mmap(struct mdl *mdl, struct vm_area_struct *vma)
 	return 0;
 }
 
+/*
+ * @u's area, if it is still there: found by its start and recognised.
+ * The mmap_lock of @u->mm is held.
+ */
+static struct vm_area_struct *umap_area(struct mdl_umap *u)
+{
+	struct vm_area_struct *vma = vma_lookup(u->mm, u->start);
+
+	if (vma && vma->vm_ops == &umap_vm_ops && vma->vm_private_data == u &&
+	    vma->vm_start == u->start)
+		return vma;
+	return NULL;
+}
+
 /**
  * mdl_umap_unmap() - MmUnmapLockedPages of a user mapping
  * @mdl: the MDL
  * @va: the address mdlock_map_user() returned
  *
  * Only in the process that made the mapping; the area is gone when it
- * returns (unless the process unmapped it already).
+ * returns (unless the process unmapped it already).  If munmap() fails
+ * (a fatal signal), the mapping stays the MDL's, to be revoked with it.
  *
- * Context: Process context, may sleep.
- * Return: true if @va was one of the MDL's user mappings; false (nothing
- * done, reported) if not, or from another process.
+ * Context: Process context, may sleep, not holding the mmap_lock.
+ * Return: true if @va was one of the MDL's user mappings and is unmapped;
+ * false if not (reported), from another process, or munmap() failed.
  */
 bool mdl_umap_unmap(struct mdl *mdl, void *va)
 {
@@ -362,7 +401,7 @@ bool mdl_umap_unmap(struct mdl *mdl, void *va)
 	bool there;
 
 	for (p = &mdl->Private.umaps; *p; p = &(*p)->next)
-		if ((*p)->start == start)
+		if ((*p)->start == start && !READ_ONCE((*p)->gone))
 			break;
 	u = *p;
 	if (!u || u->mm != current->mm || !mdl_can_sleep()) {
@@ -372,18 +411,16 @@ bool mdl_umap_unmap(struct mdl *mdl, void *va)
 			     u ? " in this process" : "");
 		return false;
 	}
-	*p = u->next;
 	mmap_read_lock(u->mm);
-	spin_lock(&u->lock);
-	there = u->vma && u->vma->vm_start == start;
-	spin_unlock(&u->lock);
+	there = umap_area(u);
 	mmap_read_unlock(u->mm);
 	/*
 	 * Another thread of this process could replace the area between the
 	 * look and the munmap: it would lose its own mapping, nothing else.
 	 */
-	if (there)
-		vm_munmap(start, u->pages << PAGE_SHIFT);
+	if (there && vm_munmap(start, u->pages << PAGE_SHIFT))
+		return false;
+	*p = u->next;
 	umap_put(u);
 	return true;
 }
@@ -396,9 +433,7 @@ static void umap_revoke(struct mdl_umap *u)
 	if (!mmget_not_zero(u->mm))
 		return;		/* the address space is being torn down anyway */
 	mmap_read_lock(u->mm);
-	spin_lock(&u->lock);
-	vma = u->vma;
-	spin_unlock(&u->lock);
+	vma = umap_area(u);
 	if (vma)
 		zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
 	mmap_read_unlock(u->mm);

@@ -550,7 +550,7 @@ static inline NTSTATUS MmAdvanceMdl(PMDL mdl, ULONG bytes)
  *
  * See mdlock_protect(): executable protections are refused.
  *
- * Context: A task or softirq with interrupts on.
+ * Context: A task with interrupts on.
  * Return: STATUS_SUCCESS, STATUS_NOT_MAPPED_VIEW or
  * STATUS_INVALID_PAGE_PROTECTION.
  */
@@ -608,7 +608,7 @@ static inline PVOID MmMapLockedPagesWithReservedMapping(PVOID base, ULONG tag,
  * @tag: its tag
  * @mdl: the MDL mapped there
  *
- * Context: A task or softirq with interrupts on.
+ * Context: A task with interrupts on.
  */
 static inline void MmUnmapReservedMapping(PVOID base, ULONG tag, PMDL mdl)
 {
