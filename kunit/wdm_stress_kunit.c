@@ -4,15 +4,16 @@
  * bounded time, do random (seeded) operations through the exported API on
  * a shared pool of buffers (user memory of the test's mm, which each
  * kthread borrows with kthread_use_mm(); vmalloc, kmalloc and alloc_pages
- * memory): allocate MDLs, lock overlapping ranges (a quarter of them
- * with MmProbeAndLockSelectedPages, naming the same pages), map them, build and
+ * memory): allocate MDLs, lock overlapping ranges (a quarter of them with
+ * MmProbeAndLockSelectedPages, naming the same pages), map them, build and
  * map partial MDLs, write and read through the mappings and check the
  * bytes, change a mapping's protection, map into a reserved mapping or
  * into user space (and check the bytes there), advance the start
- * (MmAdvanceMdl, which unlocks the pages passed), unlock and free.  A share of the releases is handed off (an
- * llist) to a hard-interrupt hrtimer (HRTIMER_MODE_REL_HARD: still a hard
- * interrupt on PREEMPT_RT), which unmaps and unlocks, and to a softirq
- * timer, which also frees and locks kernel memory itself.
+ * (MmAdvanceMdl, which unlocks the pages passed), unlock and free.  A
+ * share of the releases is handed off (an llist) to a hard-interrupt
+ * hrtimer (HRTIMER_MODE_REL_HARD: still a hard interrupt on PREEMPT_RT),
+ * which unmaps and unlocks, and to a softirq timer, which also frees and
+ * locks kernel memory itself.
  *
  * The test keeps a model of every frame's lock count and compares it with
  * mdlock_frame_lock_count() whenever no operation on the frame is in
@@ -366,8 +367,8 @@ static void st_protect(struct st_thread *t, struct st_slot *s, u8 *map)
 		status = MmProtectMdlSystemAddress(s->mdl, PAGE_READONLY);
 	if (NT_SUCCESS(status) && s->write)
 		status = MmProtectMdlSystemAddress(s->mdl, PAGE_READWRITE);
-	else if (NT_SUCCESS(status) &&
-		 MmProtectMdlSystemAddress(s->mdl, PAGE_READWRITE) != STATUS_INVALID_PAGE_PROTECTION)
+	else if (NT_SUCCESS(status) && MmProtectMdlSystemAddress(s->mdl, PAGE_READWRITE) !=
+					STATUS_INVALID_PAGE_PROTECTION)
 		st_fail(st, "a read lock's mapping made writable");
 	if (!NT_SUCCESS(status)) {
 		st_fail(st, "thread %d: MmProtectMdlSystemAddress: status %#x", t->id,
@@ -396,7 +397,8 @@ static void st_user_map(struct st_thread *t, struct st_slot *s)
 	}
 	s->uva = uva;
 	s->ubase = (unsigned long)uva & PAGE_MASK;
-	s->ulen = (size_t)ADDRESS_AND_SIZE_TO_SPAN_PAGES(buf->addr + s->off, s->len) << PAGE_SHIFT;
+	s->ulen = (size_t)ADDRESS_AND_SIZE_TO_SPAN_PAGES(buf->addr + s->off, s->len) <<
+		  PAGE_SHIFT;
 	t->umaps++;
 	if (i < s->off)
 		i += ST_THREADS;

@@ -99,7 +99,8 @@ static int help(FILE *out)
 	fputs("       mdlockctl stats [--json]\n", out);
 	fputs("       mdlockctl lock [--size BYTES] [--offset BYTES] [--file PATH]\n", out);
 	fputs("                      [--access read|write|modify] [--backend pin|get]\n", out);
-	fputs("                      [--mdls N] [--select PAGE,...] [--write-text TEXT] [--mmap]\n", out);
+	fputs("                      [--mdls N] [--select PAGE,...] [--write-text TEXT]\n", out);
+	fputs("                      [--mmap]\n", out);
 	fputs("                      [--hold] [--json]\n", out);
 	fputs("       mdlockctl demo\n", out);
 	return out == stderr ? 2 : 0;
@@ -254,8 +255,10 @@ static void on_sigbus(int sig)
 	siglongjmp(bus_jmp, 1);
 }
 
+static char sink;
+
 /* Whether reading the byte at @p raises SIGBUS (a revoked mapping). */
-static bool read_faults(const volatile char *p)
+static bool read_faults(const char *p)
 {
 	struct sigaction sa = { .sa_handler = on_sigbus }, old;
 	bool faulted = false;
@@ -264,7 +267,7 @@ static bool read_faults(const volatile char *p)
 	if (sigsetjmp(bus_jmp, 1))
 		faulted = true;
 	else
-		(void)*p;
+		sink = __atomic_load_n(p, __ATOMIC_RELAXED);
 	sigaction(SIGBUS, &old, NULL);
 	return faulted;
 }
