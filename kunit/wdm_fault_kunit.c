@@ -15,13 +15,16 @@
  * The same call without a fault must then work.
  *
  * The rest of the family too: user mappings, reserved mappings (the
- * reservation and the mapping), uncached allocated pages.
+ * reservation and the mapping), uncached allocated pages, DMA mappings.
  *
  * Needs CONFIG_FAULT_INJECTION (with FAILSLAB and FAIL_PAGE_ALLOC set up
  * to fail sleeping allocations); skips without it.
  */
 #include <kunit/test.h>
+#include <linux/dma-mapping.h>
 #include <linux/mm.h>
+#include <linux/platform_device.h>
+#include <linux/scatterlist.h>
 #include <linux/mman.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -54,6 +57,7 @@ enum fa_op {
 	FA_RESERVE,		/* MmAllocateMappingAddress */
 	FA_RESERVED_MAP,	/* MmMapLockedPagesWithReservedMapping of a locked MDL */
 	FA_ALLOC_PAGES_NC,	/* MmAllocatePagesForMdlEx, MmNonCached */
+	FA_DMA,			/* mdlock_dma_map of a locked MDL */
 };
 
 #define FA_TAG		0x61466d64	/* 'dmFa' */
@@ -94,6 +98,8 @@ struct fa_ctx {
 	mdl_status_t status;
 	int err;
 	void *resv;		/* FA_RESERVED_MAP: the range */
+	struct platform_device *pdev;	/* FA_DMA: the device */
+	struct sg_table *sgt;
 	int map_count;		/* FA_USER_MAP: the process's areas before */
 	PFN_NUMBER pfns[FA_LARGE];	/* the PFN array before a lock */
 	FILE_SEGMENT_ELEMENT segs[FA_LARGE];	/* FA_SELECTED: page i is the buffer's n-1-i */
@@ -186,9 +192,17 @@ static void fa_prepare(struct fa_ctx *x)
 	x->mdl = NULL;
 	x->part = NULL;
 	x->va = NULL;
+	x->sgt = NULL;
 	if (c->op == FA_ALLOC || c->op == FA_LX_ALLOC || c->op == FA_RESERVE ||
 	    c->op == FA_ALLOC_PAGES_NC)
 		return;
+	if (c->op == FA_DMA && !x->pdev) {
+		x->pdev = platform_device_register_simple("mdlock_kunit_fault", PLATFORM_DEVID_AUTO,
+							  NULL, 0);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(x->pdev));
+		KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(&x->pdev->dev,
+								   DMA_BIT_MASK(64)), 0);
+	}
 	if (c->op == FA_RESERVED_MAP && !x->resv) {
 		x->resv = MmAllocateMappingAddress(x->len, FA_TAG);
 		KUNIT_ASSERT_NOT_NULL(test, x->resv);
@@ -279,6 +293,9 @@ static bool fa_call(struct fa_ctx *x)
 		x->mdl = MmAllocatePagesForMdlEx(low, high, low, x->len, MmNonCached, 0);
 		return x->mdl;
 	}
+	case FA_DMA:
+		x->status = mdlock_dma_map(x->mdl, &x->pdev->dev, DMA_BIDIRECTIONAL, &x->sgt);
+		return MDL_NT_SUCCESS(x->status);
 	}
 	return false;
 }
@@ -341,6 +358,10 @@ static void fa_check_done(struct fa_ctx *x, unsigned int n)
 	case FA_RESERVED_MAP:
 		KUNIT_EXPECT_PTR_EQ(test, x->va, x->resv);
 		KUNIT_EXPECT_NULL(test, memchr_inv(x->va, 0x5a, x->len));
+		break;
+	case FA_DMA:
+		KUNIT_EXPECT_PTR_EQ(test, (void *)x->mdl->Private.dma, (void *)x->sgt);
+		KUNIT_EXPECT_GE(test, x->sgt->nents, 1U);
 		break;
 	case FA_ALLOC_PAGES_NC:
 		/* Page allocations that fail may leave fewer pages, as on Windows */
@@ -409,6 +430,14 @@ static void fa_check_failed(struct fa_ctx *x, unsigned int n)
 	case FA_ALLOC_PAGES_NC:
 		/* NULL, nothing else to see */
 		break;
+	case FA_DMA:
+		KUNIT_EXPECT_EQ_MSG(test, (__force u32)x->status,
+				    (__force u32)STATUS_INSUFFICIENT_RESOURCES,
+				    "%s n=%u", c->name, n);
+		KUNIT_EXPECT_NULL(test, x->mdl->Private.dma);
+		KUNIT_EXPECT_NULL(test, x->sgt);
+		KUNIT_EXPECT_TRUE(test, x->mdl->MdlFlags & MDL_PAGES_LOCKED);
+		break;
 	default:
 		/* IoAllocateMdl and mdlock_alloc: NULL; nothing else may fail */
 		KUNIT_EXPECT_TRUE_MSG(test, c->op == FA_ALLOC || c->op == FA_LX_ALLOC,
@@ -434,6 +463,9 @@ static void fa_undo(struct fa_ctx *x)
 		return;
 	case FA_RESERVED_MAP:
 		MmUnmapReservedMapping(x->resv, FA_TAG, x->mdl);
+		break;
+	case FA_DMA:
+		mdlock_dma_unmap(x->mdl);
 		break;
 	case FA_MAP:
 	case FA_LX_MAP:
@@ -547,6 +579,8 @@ static void fa_sweep(struct kunit *test, const struct fa_case *c)
 	}
 	if (x->resv)
 		MmFreeMappingAddress(x->resv, FA_TAG);
+	if (x->pdev)
+		platform_device_unregister(x->pdev);
 	KUNIT_EXPECT_TRUE_MSG(test, ended, "%s: no end after %u fault sites", c->name, n - 1);
 	kunit_info(test, "%lu fault sites reached: %lu failed, %lu absorbed\n",
 		   sites, failed, absorbed);
@@ -586,6 +620,7 @@ FA_CASE(fault_user_mapping, FA_USER_MAP, FA_USER, FA_PAGES, UserMode, IoWriteAcc
 FA_CASE(fault_reserve_mapping_address, FA_RESERVE, FA_USER, FA_PAGES, UserMode, IoReadAccess)
 FA_CASE(fault_reserved_mapping, FA_RESERVED_MAP, FA_USER, FA_PAGES, UserMode, IoReadAccess)
 FA_CASE(fault_alloc_pages_non_cached, FA_ALLOC_PAGES_NC, FA_USER, 4, KernelMode, IoReadAccess)
+FA_CASE(fault_dma_map, FA_DMA, FA_USER, FA_PAGES, UserMode, IoWriteAccess)
 
 /* Last: the sites reached over the whole suite. */
 static void fault_total(struct kunit *test)
@@ -624,6 +659,7 @@ static struct kunit_case mdlock_fault_cases[] = {
 	KUNIT_CASE(fault_reserve_mapping_address),
 	KUNIT_CASE(fault_reserved_mapping),
 	KUNIT_CASE(fault_alloc_pages_non_cached),
+	KUNIT_CASE(fault_dma_map),
 	KUNIT_CASE(fault_total),
 	{}
 };

@@ -8,12 +8,23 @@
  * own page table entries (lookup_address()), the direct map's included.
  * Reserved mappings: the range's entries before, during and after a
  * mapping, and every refusal.  User mappings: the bytes the process sees
- * through them, the area's flags, their revocation, every refusal.
+ * through them, the area's flags, their revocation, every refusal.  DMA:
+ * the sg_table's entries against the PFN array (one per run of
+ * consecutive frames), the device addresses of the direct mapping, and
+ * the unmapping when the lock goes, from any context.  I/O space: a
+ * device's mmap() (reserved pages, remap_pfn_range()) locked with its
+ * frames recorded and no reference taken or lock counted; a PFN map of
+ * ordinary RAM refused.
  */
 #include <kunit/test.h>
+#include <linux/anon_inodes.h>
 #include <linux/bottom_half.h>
+#include <linux/dma-mapping.h>
+#include <linux/file.h>
 #include <linux/irqflags.h>
 #include <linux/mm.h>
+#include <linux/platform_device.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
@@ -847,6 +858,317 @@ static void reserved_partial_stays_until_unmapped(struct kunit *test)
 	MmUnlockPages(src);
 }
 
+/* ---- DMA */
+
+static void mt_unregister(void *pdev)
+{
+	platform_device_unregister(pdev);
+}
+
+/* A platform device that DMAs through the direct mapping, any segment size. */
+static struct device *mt_dma_device(struct kunit *test)
+{
+	struct platform_device *pdev;
+
+	pdev = platform_device_register_simple("mdlock_kunit_dma", PLATFORM_DEVID_AUTO, NULL, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(pdev));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mt_unregister, pdev), 0);
+	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64)), 0);
+	/* void on 6.12, int on 6.1: read back */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
+	KUNIT_ASSERT_EQ(test, dma_get_max_seg_size(&pdev->dev), UINT_MAX);
+	return &pdev->dev;
+}
+
+/* Runs of consecutive frames in the MDL's PFN array. */
+static unsigned int mt_runs(PMDL mdl)
+{
+	ULONG n = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(mdl), mdl->ByteCount);
+	unsigned int runs = 1;
+	ULONG i;
+
+	for (i = 1; i < n; i++)
+		runs += MmGetMdlPfnArray(mdl)[i] != MmGetMdlPfnArray(mdl)[i - 1] + 1;
+	return runs;
+}
+
+/*
+ * The table: one entry per run, the first ByteOffset into its frame, the
+ * lengths adding up to ByteCount; each DMA address the frame's physical
+ * address (the direct mapping).
+ */
+static void mt_expect_table(struct kunit *test, PMDL mdl, struct sg_table *sgt)
+{
+	unsigned long want = PFN_PHYS(MmGetMdlPfnArray(mdl)[0]) + mdl->ByteOffset;
+	struct scatterlist *sg;
+	unsigned long total = 0;
+	unsigned int i;
+
+	KUNIT_EXPECT_EQ(test, sgt->orig_nents, mt_runs(mdl));
+	KUNIT_EXPECT_EQ(test, sgt->nents, sgt->orig_nents);
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (i)
+			want = PFN_PHYS(page_to_pfn(sg_page(sg))) + sg->offset;
+		KUNIT_EXPECT_EQ_MSG(test, (unsigned long)sg_dma_address(sg), want, "entry %u", i);
+		KUNIT_EXPECT_EQ(test, sg_dma_len(sg), sg->length);
+		total += sg_dma_len(sg);
+	}
+	KUNIT_EXPECT_EQ(test, total, (unsigned long)mdl->ByteCount);
+	KUNIT_EXPECT_EQ(test, sgt->sgl->offset, mdl->ByteOffset);
+	KUNIT_EXPECT_EQ(test, page_to_pfn(sg_page(sgt->sgl)), MmGetMdlPfnArray(mdl)[0]);
+}
+
+static void dma_table_of_a_user_lock(struct kunit *test)
+{
+	struct device *dev = mt_dma_device(test);
+	unsigned long uaddr, pins = mt_pins_taken(test);
+	PMDL mdl = mt_locked(test, 8, 0x100, 7 * PAGE_SIZE, IoWriteAccess, &uaddr);
+	struct sg_table *sgt;
+
+	MT_ASSERT_STATUS(test, mdlock_dma_map(mdl, dev, DMA_BIDIRECTIONAL, &sgt),
+			 STATUS_SUCCESS);
+	KUNIT_ASSERT_NOT_NULL(test, sgt);
+	mt_expect_table(test, mdl, sgt);
+	dma_sync_sgtable_for_cpu(dev, sgt, DMA_BIDIRECTIONAL);
+	mdlock_dma_unmap(mdl);
+	KUNIT_EXPECT_NULL(test, mdl->Private.dma);
+	/* again, and this time the unlock removes it */
+	MT_ASSERT_STATUS(test, mdlock_dma_map(mdl, dev, DMA_TO_DEVICE, &sgt), STATUS_SUCCESS);
+	MmUnlockPages(mdl);
+	KUNIT_EXPECT_NULL(test, mdl->Private.dma);
+	KUNIT_EXPECT_EQ(test, mt_pins_taken(test), pins);
+}
+
+/* 64 KiB of contiguous allocated pages: one entry. */
+static void dma_table_of_contiguous_pages(struct kunit *test)
+{
+	PHYSICAL_ADDRESS low = { .QuadPart = 0 }, high = { .QuadPart = S64_MAX };
+	struct device *dev = mt_dma_device(test);
+	PMDL mdl = MmAllocatePagesForMdlEx(low, high, low, SZ_64K, MmCached,
+					   MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS);
+	struct sg_table *sgt;
+
+	KUNIT_ASSERT_NOT_NULL(test, mdl);
+	MT_ASSERT_STATUS(test, mdlock_dma_map(mdl, dev, DMA_FROM_DEVICE, &sgt), STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, sgt->nents, 1U);
+	KUNIT_EXPECT_EQ(test, sg_dma_len(sgt->sgl), (unsigned int)SZ_64K);
+	mt_expect_table(test, mdl, sgt);
+	MmFreePagesFromMdl(mdl);
+	KUNIT_EXPECT_NULL(test, mdl->Private.dma);
+	ExFreePool(mdl);
+}
+
+/* Unlocked where it cannot sleep: unmapped by the work item, frames held till then. */
+static void dma_unmapped_by_an_atomic_unlock(struct kunit *test)
+{
+	struct device *dev = mt_dma_device(test);
+	unsigned long uaddr, pins = mt_pins_taken(test), pfn;
+	PMDL mdl = mt_locked(test, 2, 0, 2 * PAGE_SIZE, IoWriteAccess, &uaddr);
+	struct sg_table *sgt;
+
+	pfn = MmGetMdlPfnArray(mdl)[0];
+	MT_ASSERT_STATUS(test, mdlock_dma_map(mdl, dev, DMA_FROM_DEVICE, &sgt), STATUS_SUCCESS);
+	local_bh_disable();
+	MmUnlockPages(mdl);
+	local_bh_enable();
+	KUNIT_EXPECT_NULL(test, mdl->Private.dma);
+	KUNIT_EXPECT_FALSE(test, mdl->MdlFlags & MDL_PAGES_LOCKED);
+	KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(pfn), 0U);
+	mdlock_flush_deferred();
+	KUNIT_EXPECT_EQ(test, mt_pins_taken(test), pins);
+}
+
+static void dma_refusals(struct kunit *test)
+{
+	struct device *dev = mt_dma_device(test);
+	unsigned long uaddr, uaddr2, uaddr3;
+	PMDL ro = mt_locked(test, 1, 0, PAGE_SIZE, IoReadAccess, &uaddr);
+	PMDL rw = mt_locked(test, 2, 0, 2 * PAGE_SIZE, IoWriteAccess, &uaddr2);
+	PMDL unlocked, part;
+	struct sg_table *sgt;
+	u64 before;
+
+	MT_EXPECT_STATUS(test, mdlock_dma_map(ro, dev, DMA_FROM_DEVICE, &sgt),
+			 STATUS_INVALID_PARAMETER);
+	MT_EXPECT_STATUS(test, mdlock_dma_map(ro, dev, DMA_BIDIRECTIONAL, &sgt),
+			 STATUS_INVALID_PARAMETER);
+	MT_EXPECT_STATUS(test, mdlock_dma_map(rw, dev, DMA_NONE, &sgt), STATUS_INVALID_PARAMETER);
+	MT_EXPECT_STATUS(test, mdlock_dma_map(rw, NULL, DMA_TO_DEVICE, &sgt),
+			 STATUS_INVALID_PARAMETER);
+	KUNIT_EXPECT_NULL(test, sgt);
+	uaddr3 = mdlt_user_buf(test, PAGE_SIZE, MT_RW);
+	unlocked = mdlt_alloc(test, uaddr3, PAGE_SIZE);
+	before = mdlt_bugchecks(NULL);
+	MT_EXPECT_STATUS(test, mdlock_dma_map(unlocked, dev, DMA_TO_DEVICE, &sgt),
+			 STATUS_INVALID_DEVICE_REQUEST);
+	MDLT_EXPECT_BUGCHECK(test, before, 0xC4, 0xB3);
+	part = mdlt_alloc(test, uaddr2, PAGE_SIZE);
+	IoBuildPartialMdl(rw, part, (PVOID)uaddr2, PAGE_SIZE);
+	MT_EXPECT_STATUS(test, mdlock_dma_map(part, dev, DMA_TO_DEVICE, &sgt),
+			 STATUS_NOT_SUPPORTED);
+	/* a read lock may go to the device; once */
+	MT_EXPECT_STATUS(test, mdlock_dma_map(ro, dev, DMA_TO_DEVICE, &sgt), STATUS_SUCCESS);
+	MT_EXPECT_STATUS(test, mdlock_dma_map(ro, dev, DMA_TO_DEVICE, &sgt),
+			 STATUS_INVALID_PARAMETER);
+	MT_EXPECT_STATUS(test, MmAdvanceMdl(ro, 8), STATUS_NOT_SUPPORTED);
+	before = mdlt_bugchecks(NULL);
+	mdlock_dma_unmap(rw);
+	MDLT_EXPECT_BUGCHECK(test, before, 0xC4, 0xB6);
+	mdlt_free(test, part);
+	MmUnlockPages(ro);
+	MmUnlockPages(rw);
+}
+
+/* ---- I/O space */
+
+/* A device's memory: four pages, set aside (reserved) or not. */
+struct mt_iodev {
+	struct page *pages;
+	bool reserved;
+};
+
+static int mt_iodev_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct mt_iodev *d = file->private_data;
+
+	return remap_pfn_range(vma, vma->vm_start, page_to_pfn(d->pages),
+			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
+}
+
+static const struct file_operations mt_iodev_fops = {
+	.owner = THIS_MODULE,
+	.mmap = mt_iodev_mmap,
+};
+
+static void mt_iodev_free(void *ctx)
+{
+	struct mt_iodev *d = ctx;
+	int i;
+
+	for (i = 0; d->reserved && i < 4; i++)
+		ClearPageReserved(d->pages + i);
+	__free_pages(d->pages, 2);
+}
+
+static struct mt_iodev *mt_iodev(struct kunit *test, bool reserved)
+{
+	struct mt_iodev *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	d->pages = alloc_pages(GFP_KERNEL | __GFP_ZERO, 2);
+	KUNIT_ASSERT_NOT_NULL(test, d->pages);
+	d->reserved = reserved;
+	for (i = 0; reserved && i < 4; i++)
+		SetPageReserved(d->pages + i);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mt_iodev_free, d), 0);
+	return d;
+}
+
+/* The device's mmap() in the test's process, as a driver's would be. */
+static unsigned long mt_iodev_map(struct kunit *test, struct mt_iodev *d, unsigned long prot)
+{
+	struct file *file;
+	unsigned long addr;
+
+	mdlt_user_buf(test, PAGE_SIZE, MT_RW);	/* the test's address space */
+	file = anon_inode_getfile("[mdlock_kunit_io]", &mt_iodev_fops, d, O_RDWR);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	addr = vm_mmap(file, 0, 4 * PAGE_SIZE, prot, MAP_SHARED, 0);
+	fput(file);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+	return addr;
+}
+
+static void io_space_lock_records_frames(struct kunit *test)
+{
+	struct mt_iodev *d = mt_iodev(test, true);
+	unsigned long addr = mt_iodev_map(test, d, MT_RW), pfn0 = page_to_pfn(d->pages);
+	unsigned long pins = mt_pins_taken(test), proc = mdlock_process_locked_pages(current);
+	int ref = page_ref_count(d->pages);
+	PMDL mdl = mdlt_alloc(test, addr + PAGE_SIZE + 0x10, 2 * PAGE_SIZE), part;
+	PVOID va;
+	int i;
+
+	MT_ASSERT_STATUS(test, MmProbeAndLockPages(mdl, UserMode, IoWriteAccess),
+			 STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, mdl->MdlFlags & (MDL_PAGES_LOCKED | MDL_IO_SPACE),
+			MDL_PAGES_LOCKED | MDL_IO_SPACE);
+	for (i = 0; i < 3; i++) {
+		KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(mdl)[i], pfn0 + 1 + i);
+		KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(pfn0 + 1 + i), 0U);
+	}
+	KUNIT_EXPECT_EQ(test, page_ref_count(d->pages), ref);
+	KUNIT_EXPECT_EQ(test, mt_pins_taken(test), pins);
+	KUNIT_EXPECT_EQ(test, mdlock_process_locked_pages(current), proc + 3);
+	/* no mapping of it: system, user or DMA */
+	KUNIT_EXPECT_NULL(test, MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority));
+	MT_EXPECT_STATUS(test, mdlock_map_user(mdl, NULL, MmCached, 0, &va),
+			 STATUS_NOT_SUPPORTED);
+	part = mdlt_alloc(test, addr + 2 * PAGE_SIZE, PAGE_SIZE);
+	IoBuildPartialMdl(mdl, part, (PVOID)(addr + 2 * PAGE_SIZE), PAGE_SIZE);
+	KUNIT_EXPECT_TRUE(test, part->MdlFlags & MDL_IO_SPACE);
+	KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(part)[0], pfn0 + 2);
+	mdlt_free(test, part);
+	MT_EXPECT_STATUS(test, MmAdvanceMdl(mdl, PAGE_SIZE), STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(mdl)[0], pfn0 + 2);
+	KUNIT_EXPECT_EQ(test, mdlock_process_locked_pages(current), proc + 2);
+
+	MmUnlockPages(mdl);
+	KUNIT_EXPECT_EQ(test, mdl->MdlFlags & (MDL_PAGES_LOCKED | MDL_IO_SPACE), 0);
+	KUNIT_EXPECT_EQ(test, mdlock_process_locked_pages(current), proc);
+	/* and it locks again */
+	mdlt_free(test, mdl);
+	mdl = mdlt_alloc(test, addr, 4 * PAGE_SIZE);
+	MT_EXPECT_STATUS(test, MmProbeAndLockPages(mdl, UserMode, IoReadAccess), STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(mdl)[3], pfn0 + 3);
+	MmUnlockPages(mdl);
+	KUNIT_EXPECT_EQ(test, vm_munmap(addr, 4 * PAGE_SIZE), 0);
+}
+
+/*
+ * Ordinary RAM in a PFN map (nothing would hold it), mdlock's own user
+ * mapping among them, a range past the area, a write lock of a read-only
+ * one: refused, nothing recorded.
+ */
+static void io_space_refusals(struct kunit *test)
+{
+	struct mt_iodev *ram = mt_iodev(test, false), *dev = mt_iodev(test, true);
+	unsigned long a = mt_iodev_map(test, ram, MT_RW);
+	unsigned long b = mt_iodev_map(test, dev, PROT_READ);
+	unsigned long uaddr, va;
+	PMDL mdl, src;
+	int i;
+
+	mdl = mdlt_alloc(test, a, 2 * PAGE_SIZE);
+	MT_EXPECT_STATUS(test, MmProbeAndLockPages(mdl, UserMode, IoReadAccess),
+			 STATUS_ACCESS_VIOLATION);
+	KUNIT_EXPECT_EQ(test, mdl->MdlFlags & (MDL_PAGES_LOCKED | MDL_IO_SPACE), 0);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(mdl)[i], 0UL);
+	mdlt_free(test, mdl);
+
+	mdl = mdlt_alloc(test, b + PAGE_SIZE, 4 * PAGE_SIZE);
+	MT_EXPECT_STATUS(test, MmProbeAndLockPages(mdl, UserMode, IoReadAccess),
+			 STATUS_ACCESS_VIOLATION);
+	mdlt_free(test, mdl);
+	mdl = mdlt_alloc(test, b, PAGE_SIZE);
+	MT_EXPECT_STATUS(test, MmProbeAndLockPages(mdl, UserMode, IoWriteAccess),
+			 STATUS_ACCESS_VIOLATION);
+	MT_EXPECT_STATUS(test, MmProbeAndLockPages(mdl, UserMode, IoReadAccess), STATUS_SUCCESS);
+	MmUnlockPages(mdl);
+
+	src = mt_locked(test, 1, 0, PAGE_SIZE, IoWriteAccess, &uaddr);
+	va = (unsigned long)MmMapLockedPages(src, UserMode);
+	KUNIT_ASSERT_NE(test, va, 0UL);
+	mdl = mdlt_alloc(test, va, PAGE_SIZE);
+	MT_EXPECT_STATUS(test, MmProbeAndLockPages(mdl, UserMode, IoReadAccess),
+			 STATUS_ACCESS_VIOLATION);
+	MmUnlockPages(src);
+	KUNIT_EXPECT_EQ(test, vm_munmap(a, 4 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, vm_munmap(b, 4 * PAGE_SIZE), 0);
+}
+
 static void mapping_pins_balanced(struct kunit *test)
 {
 	mdlt_expect_pins_balanced(test);
@@ -875,6 +1197,12 @@ static struct kunit_case mdlock_mapping_cases[] = {
 	KUNIT_CASE(user_map_at_base),
 	KUNIT_CASE(user_map_refusals),
 	KUNIT_CASE(user_map_of_allocated_pages),
+	KUNIT_CASE(dma_table_of_a_user_lock),
+	KUNIT_CASE(dma_table_of_contiguous_pages),
+	KUNIT_CASE(dma_unmapped_by_an_atomic_unlock),
+	KUNIT_CASE(dma_refusals),
+	KUNIT_CASE(io_space_lock_records_frames),
+	KUNIT_CASE(io_space_refusals),
 	KUNIT_CASE(mapping_pins_balanced),
 	{}
 };

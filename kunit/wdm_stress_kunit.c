@@ -8,7 +8,8 @@
  * MmProbeAndLockSelectedPages, naming the same pages), map them, build and
  * map partial MDLs, write and read through the mappings and check the
  * bytes, change a mapping's protection, map into a reserved mapping or
- * into user space (and check the bytes there), advance the start
+ * into user space (and check the bytes there), map them for a device's
+ * DMA (an sg_table, removed by whichever unlock comes), advance the start
  * (MmAdvanceMdl, which unlocks the pages passed), unlock and free.  A
  * share of the releases is handed off (an llist) to a hard-interrupt
  * hrtimer (HRTIMER_MODE_REL_HARD: still a hard interrupt on PREEMPT_RT),
@@ -24,6 +25,7 @@
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/dma-mapping.h>
 #include <linux/hrtimer.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
@@ -31,7 +33,9 @@
 #include <linux/llist.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/platform_device.h>
 #include <linux/prandom.h>
+#include <linux/scatterlist.h>
 #include <linux/sched/mm.h>
 #include <linux/timer.h>
 #include <linux/vmalloc.h>
@@ -104,6 +108,7 @@ struct st_slot {
 	bool write;
 	bool unmap_first;	/* MmUnmapLockedPages before MmUnlockPages */
 	bool reserved;		/* mapped in the thread's reserved mapping */
+	bool dma;		/* mapped for the device */
 	void *uva;		/* a user mapping's address, or NULL */
 	unsigned long ubase;	/* the area it is in, to unmap in the thread */
 	size_t ulen;
@@ -128,6 +133,7 @@ struct st_thread {
 	unsigned long umaps;
 	unsigned long protects;
 	unsigned long reserved_maps;
+	unsigned long dma_maps;
 	void *resv;		/* a reserved mapping of ST_MAX_SPAN + a page */
 	bool resv_used;		/* a slot's MDL is mapped in it */
 	unsigned long written;
@@ -142,6 +148,7 @@ struct st_thread {
 struct stress {
 	struct kunit *test;
 	struct mm_struct *mm;
+	struct device *dev;	/* a platform device for the DMA mappings */
 	struct st_buf buf[ST_NBUFS];
 	struct st_frame *frames;
 	unsigned int nframes;
@@ -412,6 +419,44 @@ static void st_user_map(struct st_thread *t, struct st_slot *s)
 	}
 }
 
+/*
+ * Map @s's frames for the device: one entry per run of consecutive frames,
+ * the lengths adding up to the MDL's.  Left mapped: the unlock removes it,
+ * in whatever context it comes.  A kernel MDL without page references
+ * (the non-compound allocation's tail pages) is refused.  To the device
+ * only: the MDLs overlap, and the DMA API forbids two device-writable
+ * mappings of one cache line (CONFIG_DMA_API_DEBUG says so).
+ */
+static void st_dma_map(struct st_thread *t, struct st_slot *s)
+{
+	enum dma_data_direction dir = DMA_TO_DEVICE;
+	struct st_buf *buf = s->buf;
+	unsigned int n = ADDRESS_AND_SIZE_TO_SPAN_PAGES(buf->addr + s->off, s->len), i, runs = 1;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	unsigned long total = 0;
+	NTSTATUS status;
+
+	status = mdlock_dma_map(s->mdl, t->st->dev, dir, &sgt);
+	if (status == STATUS_NOT_SUPPORTED && buf->kind == ST_PAGES && buf->order &&
+	    !(buf->gfp & __GFP_COMP))
+		return;
+	if (!NT_SUCCESS(status)) {
+		st_fail(t->st, "thread %d: mdlock_dma_map of %s memory: status %#x", t->id,
+			st_kind_name[buf->kind], (__force u32)status);
+		return;
+	}
+	for (i = 1; i < n; i++)
+		runs += MmGetMdlPfnArray(s->mdl)[i] != MmGetMdlPfnArray(s->mdl)[i - 1] + 1;
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		total += sg_dma_len(sg);
+	if (sgt->orig_nents != runs || total != s->len)
+		st_fail(t->st, "DMA table: %u entries for %u runs, %lu bytes for %zu",
+			sgt->orig_nents, runs, total, s->len);
+	s->dma = true;
+	t->dma_maps++;
+}
+
 /* The area of a user mapping, revoked or unmapped by now: unmap it. */
 static void st_user_unmap(struct st_slot *s)
 {
@@ -444,7 +489,7 @@ static void st_advance(struct st_thread *t, struct st_slot *s)
 	if (s->len < 2)
 		return;
 	bytes = 1 + st_rand(&t->rnd, s->len - 1);
-	want = s->uva || s->reserved ? STATUS_NOT_SUPPORTED : STATUS_SUCCESS;
+	want = s->uva || s->reserved || s->dma ? STATUS_NOT_SUPPORTED : STATUS_SUCCESS;
 	k = (BYTE_OFFSET(buf->addr + s->off) + bytes) >> PAGE_SHIFT;
 	if (want != STATUS_SUCCESS)
 		k = 0;
@@ -517,6 +562,7 @@ static void st_lock(struct st_thread *t, struct st_slot *s)
 	s->off = off;
 	s->len = len;
 	s->write = op != IoReadAccess;
+	s->dma = false;
 	s->state = ST_HELD;
 	if (!(mdl->MdlFlags & MDL_PAGES_LOCKED) ||
 	    !(mdl->MdlFlags & MDL_WRITE_OPERATION) != !s->write)
@@ -537,6 +583,8 @@ static void st_lock(struct st_thread *t, struct st_slot *s)
 
 	if (buf->kind == ST_USER && st_rand(&t->rnd, 6) == 0)
 		st_user_map(t, s);
+	if (st_rand(&t->rnd, 8) == 0)
+		st_dma_map(t, s);
 	if (!t->resv_used && st_rand(&t->rnd, 8) == 0) {
 		map = MmMapLockedPagesWithReservedMapping(t->resv, ST_TAG, mdl, MmCached);
 		if (map != (u8 *)t->resv + BYTE_OFFSET(buf->addr + off)) {
@@ -833,6 +881,11 @@ static int st_thread_fn(void *data)
 
 KUNIT_DEFINE_ACTION_WRAPPER(st_vfree, vfree, const void *);
 
+static void st_unregister(void *pdev)
+{
+	platform_device_unregister(pdev);
+}
+
 static void st_free_resv(void *base)
 {
 	MmFreeMappingAddress(base, ST_TAG);
@@ -985,7 +1038,7 @@ static void st_report(struct kunit *test, struct stress *st, s64 ms)
 {
 	unsigned long locks[ST_NKINDS] = {}, unlocks[ST_NCTX] = {}, sum_locks = 0;
 	unsigned long exact = 0, written = 0, verified = 0, selected = 0;
-	unsigned long advances = 0, umaps = 0, protects = 0, reserved = 0;
+	unsigned long advances = 0, umaps = 0, protects = 0, reserved = 0, dma = 0;
 	struct st_thread *t;
 	int i, k;
 
@@ -1007,8 +1060,9 @@ static void st_report(struct kunit *test, struct stress *st, s64 ms)
 		for (k = 0; k < ST_NCTX; k++)
 			unlocks[k] += atomic_long_read(&t->unlocks[k]);
 		kunit_info(test,
-			   "thread %d: %lu advances, %lu user mappings, %lu protection changes, %lu reserved mappings\n",
-			   i, t->advances, t->umaps, t->protects, t->reserved_maps);
+			   "thread %d: %lu advances, %lu user mappings, %lu protection changes, %lu reserved mappings, %lu DMA mappings\n",
+			   i, t->advances, t->umaps, t->protects, t->reserved_maps, t->dma_maps);
+		dma += t->dma_maps;
 		advances += t->advances;
 		umaps += t->umaps;
 		protects += t->protects;
@@ -1039,6 +1093,7 @@ static void st_report(struct kunit *test, struct stress *st, s64 ms)
 	KUNIT_EXPECT_GT_MSG(test, umaps, 0UL, "no user mapping");
 	KUNIT_EXPECT_GT_MSG(test, protects, 0UL, "no MmProtectMdlSystemAddress");
 	KUNIT_EXPECT_GT_MSG(test, reserved, 0UL, "no reserved mapping");
+	KUNIT_EXPECT_GT_MSG(test, dma, 0UL, "no DMA mapping");
 	KUNIT_EXPECT_GT(test, written, 0UL);
 	KUNIT_EXPECT_GT(test, verified, 0UL);
 }
@@ -1051,6 +1106,7 @@ static void st_report(struct kunit *test, struct stress *st, s64 ms)
 static void stress_lock_map_partial_unlock_in_all_contexts(struct kunit *test)
 {
 	unsigned long total, process, acq0, rel0, acq1, rel1, user_locks = 0;
+	struct platform_device *pdev;
 	struct st_thread *t;
 	struct stress *st;
 	struct task_struct *task;
@@ -1073,6 +1129,14 @@ static void stress_lock_map_partial_unlock_in_all_contexts(struct kunit *test)
 	st_setup_buf(test, st, 6, ST_USER, 6 * PAGE_SIZE, 0, 0);
 	st->frames = kunit_kcalloc(test, st->nframes, sizeof(*st->frames), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, st->frames);
+	pdev = platform_device_register_simple("mdlock_kunit_stress", PLATFORM_DEVID_AUTO, NULL, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(pdev));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, st_unregister, pdev), 0);
+	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64)), 0);
+	/* void on 6.12, int on 6.1: read back */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
+	KUNIT_ASSERT_EQ(test, dma_get_max_seg_size(&pdev->dev), UINT_MAX);
+	st->dev = &pdev->dev;
 	for (i = 0; i < ST_NBUFS; i++) {
 		struct st_buf *buf = &st->buf[i];
 		unsigned int p;

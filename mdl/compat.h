@@ -4,7 +4,8 @@
  * 6.1 and 6.12, and the 6.12 debug guest) lives here and nowhere else.  It
  * is force-included ahead of every mdlock source file by Kbuild, which
  * probes the target kernel's headers and defines the MDL_HAVE_* and
- * MDL_GUP_* symbols tested below; the .c files carry no version checks.
+ * MDL_GUP_* symbols tested below and in compat.c (what takes more than a
+ * macro: mdl_follow_pfn()); the other .c files carry no version checks.
  *
  * The symbol namespace is written bare (MDLOCK) in EXPORT_SYMBOL_NS_GPL and
  * MODULE_IMPORT_NS: 6.1 stringifies it without expanding macros, so it

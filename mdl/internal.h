@@ -10,6 +10,7 @@
  *   wdm_map.c    system mappings, their protection, reserved mappings
  *   wdm_alloc.c  pages allocated for an MDL (MmAllocatePagesForMdlEx)
  *   wdm_umap.c   user mappings (MmMapLockedPagesSpecifyCache UserMode, mmap)
+ *   wdm_dma.c    DMA: an sg_table of an MDL's frames mapped for a device
  *   pfndb.c      the lock table: each frame's lock count
  *   bugcheck.c   reports of refused rules
  *   debugfs.c    /sys/kernel/debug/mdlock
@@ -145,6 +146,11 @@ long mdl_deferred_pending(void);
 bool mdl_default_is_get(void);
 int mdl_lock_init(void);
 void mdl_lock_exit(void);
+
+/* compat.c: the frame a VM_PFNMAP / VM_IO area shows (follow_pte or follow_pfnmap) */
+struct vm_area_struct;
+int mdl_follow_pfn(struct vm_area_struct *vma, unsigned long addr, unsigned long *pfn,
+		   bool *writable);
 
 /* wdm_map.c */
 void mdl_unmap_own(struct mdl *mdl, bool may_sleep);

@@ -352,6 +352,7 @@ void mdlock_free_pages(struct mdl *mdl)
 	/* a user mapping is zapped by the work item: the type changes after */
 	user_mapped = mdl->Private.umaps;
 	mdl_umap_detach(mdl, n);
+	mdl_dma_detach(mdl, n, may_sleep);
 	mdl_unmap_own(mdl, may_sleep);
 	mdl_counts_sub(mdl_pfns(mdl), n);
 	if (cache && (!may_sleep || user_mapped)) {

@@ -74,6 +74,7 @@ static_assert(sizeof(struct mdlock_range) == 24);
 static_assert(sizeof(struct mdlock_rw) == 40);
 static_assert(sizeof(struct mdlock_stats) == 48);
 static_assert(sizeof(struct mdlock_lock_selected) == 32);
+static_assert(sizeof(struct mdlock_alloc_pages) == 56);
 
 static unsigned int max_handles = 1024;
 module_param(max_handles, uint, 0644);
@@ -239,6 +240,15 @@ static int memlock_charge(struct mdlock_obj *obj, unsigned long n)
 	return 0;
 }
 
+/* Give back @n of the pages memlock_charge() charged (fewer were needed). */
+static void memlock_reduce(struct mdlock_obj *obj, unsigned long n)
+{
+	if (obj->user)
+		atomic_long_sub(n, &obj->user->locked_vm);
+	atomic64_sub(n, &obj->mm->pinned_vm);
+	obj->charged -= n;
+}
+
 /* Return what memlock_charge() charged: exactly once, from any process. */
 static void memlock_uncharge(struct mdlock_obj *obj)
 {
@@ -263,12 +273,32 @@ static void obj_unlock_locked(struct mdlock_obj *obj)
 	atomic_long_sub(n, &mf->locked_pages);
 }
 
+/* Whether @obj's MDL holds pages %MDLOCK_IOC_ALLOC_PAGES allocated. */
+static bool obj_allocated(struct mdlock_obj *obj)
+{
+	return obj->mdl->Private.flags & MDLP_ALLOC_PAGES;
+}
+
+/* MmFreePagesFromMdl of an object's pages, and their charge back. */
+static void obj_free_pages(struct mdlock_obj *obj)
+{
+	struct mdlock_file *mf = obj->file;
+	unsigned long n = obj->charged;
+
+	mdlock_free_pages(obj->mdl);
+	memlock_uncharge(obj);
+	atomic_long_dec(&mf->locked_mdls);
+	atomic_long_sub(n, &mf->locked_pages);
+}
+
 /* Unlock (if locked) and free the MDL; the object's mutex is held. */
 static void obj_destroy(struct mdlock_obj *obj)
 {
 	struct mdlock_obj *source = obj->source;
 
-	if (obj->mdl->MdlFlags & MDL_PAGES_LOCKED)
+	if (obj_allocated(obj))
+		obj_free_pages(obj);
+	else if (obj->mdl->MdlFlags & MDL_PAGES_LOCKED)
 		obj_unlock_locked(obj);
 	mdlock_free(obj->mdl);
 	obj->mdl = NULL;
@@ -503,6 +533,7 @@ static long mdlock_ioctl_free(struct mdlock_file *mf, void __user *argp)
 {
 	struct mdlock_handle args;
 	struct mdlock_obj *obj;
+	bool mapped = false;
 	long ret = 0;
 
 	if (copy_from_user(&args, argp, sizeof(args)))
@@ -518,18 +549,22 @@ static long mdlock_ioctl_free(struct mdlock_file *mf, void __user *argp)
 	if (obj->partials) {
 		args.status = (__force u32)STATUS_INVALID_DEVICE_REQUEST;
 		ret = -EBUSY;
-	} else if (obj->mdl->MdlFlags & MDL_PAGES_LOCKED) {
+	} else if ((obj->mdl->MdlFlags & MDL_PAGES_LOCKED) && !obj_allocated(obj)) {
 		/* IoFreeMdl of a locked MDL: refused and reported. */
 		mdlock_free(obj->mdl);
 		args.status = (__force u32)STATUS_INVALID_DEVICE_REQUEST;
 		ret = -EBUSY;
 	} else if (obj_claim(mf, args.handle, obj)) {
+		mapped = obj->mdl->Private.umaps;
 		obj_destroy(obj);
 		obj_put(obj);	/* the handle table's reference */
 	} else {
 		ret = -ENOENT;
 	}
 	obj_done(obj);
+	/* Its mmap()s (allocated pages) are revoked before FREE returns. */
+	if (mapped)
+		mdlock_flush_deferred();
 out:
 	if (ret && copy_to_user(argp, &args, sizeof(args)))
 		return -EFAULT;
@@ -626,6 +661,71 @@ static long mdlock_ioctl_lock(struct mdlock_file *mf, void __user *argp)
  * largest MDL (8 bytes a page, 8 MiB for 4 GiB), charged to the caller's
  * memory cgroup and freed at once.
  */
+/*
+ * MmAllocatePagesForMdlEx for user space: the pages always zeroed (they
+ * reach user space: never MM_DONT_ZERO_ALLOCATION), never NO_WAIT,
+ * charged as locked pages are, for the length asked before allocating,
+ * the rest given back once the allocation says how much it got.
+ */
+static long mdlock_ioctl_alloc_pages(struct mdlock_file *mf, void __user *argp)
+{
+	struct mdlock_alloc_pages args;
+	unsigned long want, got;
+	struct mdlock_obj *obj;
+	PMDL mdl;
+	long ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	if ((args.flags & ~MDLOCK_ALLOC_FLAGS) || args.handle || args.status || args.allocated ||
+	    !args.length || args.length > MDLOCK_MAX_BYTES || args.low > args.high ||
+	    args.cache > MDLOCK_WRITE_COMBINED)
+		return -EINVAL;
+	if (!current->mm)
+		return -EINVAL;
+	ret = space_register(mf);
+	if (ret)
+		return ret;
+	want = DIV_ROUND_UP(args.length, PAGE_SIZE);
+	obj = obj_new(mf, NULL);
+	if (!obj)
+		return -ENOMEM;
+	if (memlock_charge(obj, want)) {
+		args.status = (__force u32)STATUS_WORKING_SET_QUOTA;
+		ret = -ENOMEM;
+		goto out_put;
+	}
+	mdl = mdlock_alloc_pages(args.low, args.high, args.skip, args.length, args.cache,
+				 args.flags);
+	if (!mdl) {
+		memlock_uncharge(obj);
+		args.status = (__force u32)STATUS_INSUFFICIENT_RESOURCES;
+		ret = -ENOMEM;
+		goto out_put;
+	}
+	got = mdl->ByteCount >> PAGE_SHIFT;
+	memlock_reduce(obj, want - got);
+	obj->mdl = mdl;
+	atomic_long_inc(&mf->locked_mdls);
+	atomic_long_add(got, &mf->locked_pages);
+	/* Complete: from here on it is reachable, and may be freed at once. */
+	ret = obj_insert(mf, obj, &args.handle);
+	if (ret) {
+		obj_free_pages(obj);
+		mdlock_free(mdl);
+		goto out_put;
+	}
+	args.allocated = mdl->ByteCount;
+	args.status = (__force u32)STATUS_SUCCESS;
+	/* The handle exists: closing the file frees it. */
+	return copy_to_user(argp, &args, sizeof(args)) ? -EFAULT : 0;
+out_put:
+	obj_put(obj);
+	if (copy_to_user(argp, &args, sizeof(args)))
+		return -EFAULT;
+	return ret;
+}
+
 static long mdlock_ioctl_lock_selected(struct mdlock_file *mf, void __user *argp)
 {
 	struct mdlock_lock_selected args;
@@ -681,8 +781,8 @@ static long mdlock_ioctl_unlock(struct mdlock_file *mf, void __user *argp)
 		/* Its partial MDLs still describe these frames. */
 		status = STATUS_INVALID_DEVICE_REQUEST;
 		ret = -EBUSY;
-	} else if (!(obj->mdl->MdlFlags & MDL_PAGES_LOCKED)) {
-		/* Broken rule: mdlock_unlock() refuses and reports it. */
+	} else if (!(obj->mdl->MdlFlags & MDL_PAGES_LOCKED) || obj_allocated(obj)) {
+		/* Broken rule (not locked; allocated pages): refused and reported. */
 		status = mdlock_unlock(obj->mdl);
 		ret = mdlock_status_to_errno(status);
 	} else {
@@ -925,6 +1025,9 @@ static long mdlock_ioctl_rw(struct mdlock_file *mf, void __user *argp, bool writ
 	}
 	/* A partial's source cannot be unlocked while the partial exists. */
 	lock_flags = obj->source ? obj->source->mdl->MdlFlags : obj->mdl->MdlFlags;
+	/* allocated pages are the caller's to write, as a write lock's */
+	if (obj_allocated(obj->source ? obj->source : obj))
+		lock_flags |= MDL_WRITE_OPERATION;
 	if (args.offset > obj->mdl->ByteCount ||
 	    args.length > obj->mdl->ByteCount - args.offset) {
 		status = STATUS_INVALID_PARAMETER;
@@ -1012,6 +1115,8 @@ static long mdlock_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return mdlock_ioctl_stats(mf, argp);
 	case MDLOCK_IOC_LOCK_SELECTED:
 		return mdlock_ioctl_lock_selected(mf, argp);
+	case MDLOCK_IOC_ALLOC_PAGES:
+		return mdlock_ioctl_alloc_pages(mf, argp);
 	default:
 		return -ENOIOCTLCMD;
 	}

@@ -196,6 +196,7 @@ static void release_pages_of(const PFN_NUMBER *pfns, unsigned long n, u32 hold, 
  * @hold: MDLP_PIN or MDLP_GET; 0 when there are no frames to release
  * @dirty: mark the frames dirty (under their folio locks)
  * @umaps: user mappings to zap (mdl_umap_detach()) before the frames go
+ * @dma: a DMA mapping to remove (mdl_dma_detach()) before the frames go
  * @n: entries in @pfns in use
  * @cap: entries @pfns has room for
  * @pfns: a copy of the frames, taken at unlock time
@@ -204,6 +205,7 @@ struct mdl_release {
 	struct llist_node node;
 	void *mapping;
 	struct mdl_umap *umaps;
+	struct mdl_dma *dma;
 	u32 hold;
 	bool dirty;
 	unsigned long n;
@@ -274,6 +276,8 @@ static void release_work_fn(struct work_struct *work)
 	llist_for_each_entry_safe(rel, tmp, list, node) {
 		if (rel->umaps)
 			mdl_umap_revoke_all(rel->umaps);
+		if (rel->dma)
+			mdl_dma_release(rel->dma);
 		if (rel->mapping)
 			vunmap(rel->mapping);
 		release_pages_of(rel->pfns, rel->n, rel->hold, rel->dirty);
@@ -389,6 +393,19 @@ void mdl_defer_release(struct mdl_release *rel, const PFN_NUMBER *pfns, unsigned
 void mdl_defer_revoke(struct mdl_release *rel, struct mdl_umap *umaps)
 {
 	rel->umaps = umaps;
+	defer(rel);
+}
+
+/**
+ * mdl_defer_dma() - remove a DMA mapping from process context
+ * @rel: a record whose frames are referenced (mdl_mapref_add())
+ * @dma: the mapping, detached from its MDL
+ *
+ * Context: Any context.
+ */
+void mdl_defer_dma(struct mdl_release *rel, struct mdl_dma *dma)
+{
+	rel->dma = dma;
 	defer(rel);
 }
 
@@ -734,6 +751,57 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
 	return STATUS_SUCCESS;
 }
 
+/*
+ * I/O space: a range inside one VM_IO or VM_PFNMAP area (a device's
+ * mmap()) has no pages to pin.  Its frames are recorded and nothing is
+ * taken (MDL_IO_SPACE), as on Windows.  Only frames the page allocator
+ * does not own qualify (no struct page, or a reserved one: a device's
+ * memory, or pages a driver set aside): a PFN map of ordinary RAM (a
+ * driver's remap_pfn_range() of its buffer, mdlock's own user mappings) is
+ * refused, since nothing would keep those frames.  Not-yet-faulted
+ * entries are faulted in first.
+ * Return: false if the range is not in such an area (lock it as pages),
+ * else true with *@status: STATUS_SUCCESS, or STATUS_ACCESS_VIOLATION for
+ * a range past the area, an access it does not allow, nothing mapped, or
+ * RAM.
+ */
+static bool lock_io_space(struct mdl *mdl, struct mm_struct *mm, unsigned long n, bool write,
+			  mdl_status_t *status)
+{
+	unsigned long va = (unsigned long)mdl->StartVa, i, addr, pfn;
+	PFN_NUMBER *pfns = mdl_pfns(mdl);
+	struct vm_area_struct *vma;
+	bool io = false, writable;
+
+	if (mmap_read_lock_killable(mm))
+		return false;	/* GUP will see the signal too */
+	vma = vma_lookup(mm, va);
+	if (!vma || !(vma->vm_flags & (VM_IO | VM_PFNMAP)))
+		goto out;
+	io = true;
+	*status = STATUS_ACCESS_VIOLATION;
+	if (n > (vma->vm_end - va) >> PAGE_SHIFT || !(vma->vm_flags & VM_READ) ||
+	    (write && !(vma->vm_flags & VM_WRITE)))
+		goto out;
+	for (i = 0; i < n; i++) {
+		addr = va + (i << PAGE_SHIFT);
+		if (mdl_follow_pfn(vma, addr, &pfn, &writable) &&
+		    (fixup_user_fault(mm, addr, write ? FAULT_FLAG_WRITE : 0, NULL) ||
+		     mdl_follow_pfn(vma, addr, &pfn, &writable)))
+			break;
+		if ((write && !writable) || (pfn_valid(pfn) && !PageReserved(pfn_to_page(pfn))))
+			break;
+		pfns[i] = pfn;
+	}
+	if (i == n)
+		*status = STATUS_SUCCESS;
+	else
+		memset(pfns, 0, n * sizeof(*pfns));
+out:
+	mmap_read_unlock(mm);
+	return io;
+}
+
 static bool is_user_range(unsigned long va, unsigned long len)
 {
 	return va + len > va && va + len <= TASK_SIZE_MAX;
@@ -769,7 +837,7 @@ static mdl_status_t lock_for(struct module *client, struct mdl *mdl,
 	unsigned int gup_flags;
 	enum segs_kind kind;
 	mdl_status_t status;
-	bool counted, user;
+	bool counted, user, io = false;
 	u32 hold;
 
 	if ((mode != MDL_KERNEL_MODE && mode != MDL_USER_MODE) ||
@@ -869,15 +937,23 @@ static mdl_status_t lock_for(struct module *client, struct mdl *mdl,
 	mdl->Private.flags &= ~(MDLP_HOLD_MASK | MDLP_FILE_PAGES | MDLP_NOREF);
 	gup_flags = (write ? FOLL_WRITE : 0) |
 		    (hold == MDLP_PIN && (flags & MDLOCK_LOCK_LONGTERM) ? FOLL_LONGTERM : 0);
-	if (hold == MDLP_KERNEL)
+	if (hold == MDLP_KERNEL) {
 		status = lock_kernel_pages(mdl, n, segs);
-	else
+	} else {
 		status = lock_user_pages(mdl, mm, n, gup_flags, hold, mm != current->mm, segs);
+		/*
+		 * GUP refuses VM_IO and VM_PFNMAP areas (a shared file mapping's
+		 * long-term write as not supported): I/O space, off the hot path.
+		 */
+		if ((status == STATUS_ACCESS_VIOLATION || status == STATUS_NOT_SUPPORTED) && !segs)
+			io = lock_io_space(mdl, mm, n, write, &status);
+	}
 	if (!MDL_NT_SUCCESS(status))
 		goto out_owner;
 	/* User pages were counted in the lock table as they were locked. */
 	counted = hold != MDLP_KERNEL;
-	if (mdl->Private.flags & MDLP_NOREF)
+	/* I/O space: nothing held, nothing counted */
+	if ((mdl->Private.flags & MDLP_NOREF) || io)
 		hold = 0;
 
 	/*
@@ -908,13 +984,14 @@ static mdl_status_t lock_for(struct module *client, struct mdl *mdl,
 	mdl->Private.flags |= hold;
 	mdl->Private.flags &= ~MDLP_WAS_LOCKED;
 	mdl->Process = task;
-	mdl->MdlFlags |= MDL_PAGES_LOCKED | (write ? MDL_WRITE_OPERATION : 0);
+	mdl->MdlFlags |= MDL_PAGES_LOCKED | (write ? MDL_WRITE_OPERATION : 0) |
+			 (io ? MDL_IO_SPACE : 0);
 	if (held_mm)
 		mmput(held_mm);
 	return STATUS_SUCCESS;
 
 out_release:
-	if (counted)
+	if (counted && !io)
 		mdl_counts_sub(mdl_pfns(mdl), n);
 	mdl_release_free(rel);
 	release_pages_of(mdl_pfns(mdl), n, hold, false);
@@ -952,6 +1029,13 @@ out_mm:
  * frame in the lock table and the pages against the owning process and
  * the module-wide limit.  On failure nothing is left held, the PFN array
  * holds no page pointer, and the header is unchanged.
+ *
+ * A range inside one VM_IO or VM_PFNMAP area (a device's mmap) is I/O
+ * space: its frames are recorded, nothing is held or counted in the lock
+ * table, and MDL_IO_SPACE is set until the unlock.  Only device frames
+ * qualify (no struct page, or a reserved one); a PFN map of ordinary RAM
+ * is STATUS_ACCESS_VIOLATION.  Such an MDL cannot be mapped (system, user
+ * or DMA).
  *
  * Context: Process context for user memory.  Kernel memory may be locked
  * in atomic context (Windows' DISPATCH_LEVEL), but not in a hardirq.
@@ -1055,10 +1139,11 @@ mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep)
 	if (!mdl_rule_check(mdl, OP_UNLOCK))
 		return STATUS_INVALID_DEVICE_REQUEST;
 
-	/* No user mapping outlives the lock: zapped before the frames go. */
+	/* No user or device mapping outlives the lock: removed before the frames go. */
 	mdl_umap_detach(mdl, n);
-	/* User frames are counted out as they are released. */
-	if (!user)
+	mdl_dma_detach(mdl, n, may_sleep);
+	/* User frames are counted out as they are released; I/O space never was. */
+	if (!user && !(mdl->MdlFlags & MDL_IO_SPACE))
 		mdl_counts_sub(pfns, n);
 	mdl_account(owner, cl, -(long)n);
 	mdl_uncharge_pages(n);
@@ -1077,7 +1162,7 @@ mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep)
 	mdl->Private.locked = 0;
 	mdl->Private.flags &= ~(MDLP_HOLD_MASK | MDLP_FILE_PAGES | MDLP_NOREF);
 	mdl->Private.flags |= MDLP_WAS_LOCKED;
-	mdl->MdlFlags &= ~(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION);
+	mdl->MdlFlags &= ~(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION | MDL_IO_SPACE);
 	if (owner)
 		mdl_owner_put(owner);
 	return STATUS_SUCCESS;
@@ -1144,7 +1229,8 @@ static mdl_status_t advance_unlock(struct mdl *mdl, unsigned long k)
 	}
 	if (mdl->Private.unmap)
 		mdl_mapref_add(mdl->Private.unmap, pfns, k);
-	mdl_counts_sub(pfns, k);
+	if (!(mdl->MdlFlags & MDL_IO_SPACE))
+		mdl_counts_sub(pfns, k);
 	mdl_account_pages(mdl->Private.owner, mdl->Private.client, -(long)k);
 	mdl_uncharge_pages(k);
 	if (rel)
@@ -1176,7 +1262,7 @@ static mdl_status_t advance_unlock(struct mdl *mdl, unsigned long k)
  * Return: STATUS_SUCCESS; STATUS_INVALID_PARAMETER_2 if @bytes >= ByteCount
  * (nothing changes); STATUS_NOT_SUPPORTED for pages of
  * mdlock_alloc_pages() (free them with mdlock_free_pages()), an MDL in
- * a reserved mapping and one mapped into user space;
+ * a reserved mapping and one mapped into user space or for DMA;
  * STATUS_INSUFFICIENT_RESOURCES where the caller
  * cannot sleep, pages would need releasing later and no memory was left
  * to note them (nothing changes); STATUS_INVALID_DEVICE_REQUEST for a
@@ -1192,7 +1278,8 @@ mdl_status_t mdlock_advance(struct mdl *mdl, u32 bytes)
 	if (bytes >= mdl->ByteCount)
 		return STATUS_INVALID_PARAMETER_2;
 	mdl_umap_prune(mdl);
-	if ((mdl->Private.flags & (MDLP_ALLOC_PAGES | MDLP_RESERVED)) || mdl->Private.umaps)
+	if ((mdl->Private.flags & (MDLP_ALLOC_PAGES | MDLP_RESERVED)) || mdl->Private.umaps ||
+	    mdl->Private.dma)
 		return STATUS_NOT_SUPPORTED;
 	k = ((unsigned long)mdl->ByteOffset + bytes) >> PAGE_SHIFT;
 	if (k && (mdl->MdlFlags & MDL_PAGES_LOCKED) && !(mdl->MdlFlags & MDL_PARTIAL)) {

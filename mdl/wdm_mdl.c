@@ -116,6 +116,7 @@ void mdlock_free(struct mdl *mdl)
 	mdlock_prepare_for_reuse(mdl);
 	mdl_release_free(mdl->Private.release);
 	mdl_release_free(mdl->Private.urel);
+	mdl->Private.urel = NULL;
 	mdl->Private.release = NULL;
 	mdl_defer_free(mdl);
 }

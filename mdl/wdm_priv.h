@@ -54,6 +54,11 @@ bool mdl_partial_range(struct mdl *source, struct mdl *target, unsigned long va,
 		       size_t *length);
 
 void mdl_defer_revoke(struct mdl_release *rel, struct mdl_umap *umaps);
+void mdl_defer_dma(struct mdl_release *rel, struct mdl_dma *dma);
+
+/* wdm_dma.c: DMA mappings */
+void mdl_dma_detach(struct mdl *mdl, unsigned long n, bool may_sleep);
+void mdl_dma_release(struct mdl_dma *d);
 
 /* wdm_umap.c: user mappings */
 struct vm_area_struct;

@@ -86,8 +86,9 @@ def main():
         base = statistics.median(methods["gup_test"]) if "gup_test" in methods else None
         if "gup_test_rt" in methods:
             base = statistics.median(methods["gup_test_rt"])
-        if "alloc_raw" in methods:
-            base = statistics.median(methods["alloc_raw"])
+        for floor in ("alloc_raw", "umap_raw", "dma_raw"):
+            if floor in methods:
+                base = statistics.median(methods[floor])
         if mode == "threads":
             # each method's ratio: two threads' time against one thread's
             for m in list(methods):
@@ -121,7 +122,8 @@ def main():
 
     order = ["gup_test", "raw", "kapi", "kapi_alloc", "kapi_sel", "dev", "lt_slow", "gup_test_rt",
              "dev_rt", "kapi_1t", "kapi_2t", "dev_1t", "dev_2t", "range_counts", "pages",
-             "kapi_atomic", "drain", "alloc_raw", "alloc_mdl"]
+             "kapi_atomic", "drain", "alloc_raw", "alloc_mdl", "umap_raw", "umap_mdl",
+             "dma_raw", "dma_mdl"]
     print("%-4s %-2s %-6s %8s  %s" % ("page", "rw", "mode", "size",
                                      "  ".join("%-22s" % m for m in order if m)))
     for e in table:
@@ -130,7 +132,8 @@ def main():
             if m in e["methods"]:
                 d = e["methods"][m]
                 ratio = (" %.2fx" % d["ratio"] if d["ratio"] and
-                         m not in ("gup_test", "gup_test_rt", "alloc_raw") else "")
+                         m not in ("gup_test", "gup_test_rt", "alloc_raw", "umap_raw",
+                                   "dma_raw") else "")
                 cells.append("%-22s" % ("%.0f ns/pg%s" % (d["ns_per_page"], ratio)))
             else:
                 cells.append("%-22s" % "-")

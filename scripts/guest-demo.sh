@@ -28,6 +28,11 @@ echo "# revokes the mapping."
 echo "\$ mdlockctl lock --size 8k --offset 100 --access write --mmap"
 mdlockctl lock --size 8k --offset 100 --access write --mmap
 echo
+echo "# MmAllocatePagesForMdlEx through /dev/mdlock: 8 KiB of zeroed pages in"
+echo "# one contiguous block, written, read back and mapped; freed."
+echo "\$ mdlockctl alloc --size 8k --contiguous --write-text allocated --mmap"
+mdlockctl alloc --size 8k --contiguous --write-text allocated --mmap
+echo
 echo "\$ cat /sys/kernel/debug/mdlock/stats"
 cat /sys/kernel/debug/mdlock/stats
 echo

@@ -106,9 +106,9 @@ struct gup_test {
 
 /* The modes of the matrix, then the rows of their own. */
 enum mode { M_PIN, M_PIN_LT, M_GET, NMODES, M_RT1 = NMODES, M_THREADS, M_QUERY, M_ATOMIC,
-	    M_ALLOC };
-static const char *const mode_name[NMODES + 5] = { "pin", "pin_lt", "get", "rt1", "threads",
-						  "query", "atomic", "alloc" };
+	    M_ALLOC, M_UMAP, M_DMA };
+static const char *const mode_name[NMODES + 7] = { "pin", "pin_lt", "get", "rt1", "threads",
+						  "query", "atomic", "alloc", "umap", "dma" };
 
 static int gup_fd = -1, bench_fd = -1, dev_fd = -1;
 
@@ -335,6 +335,35 @@ static void alloc_rows(int rep)
 		check(kapi(NULL, len, sizes[i], MDLOCK_BENCH_ALLOC_PAGES, &l, &u), "alloc_mdl",
 		      "4k", sizes[i]);
 		row("4k", 1, M_ALLOC, sizes[i], "alloc_mdl", rep, l, u, len);
+	}
+}
+
+/*
+ * User mappings and DMA mappings of a 64 MiB buffer locked in MDLs of
+ * 64 KiB and of 2 MiB: mdlock's (umap_mdl, dma_mdl) beside the floor of
+ * the same work done directly (umap_raw: an anonymous file's mmap() doing
+ * remap_pfn_range(); dma_raw: sg_alloc_table_from_pages_segment() and
+ * dma_map_sgtable()).
+ */
+static void family_rows(char *p, int rep)
+{
+	static const size_t sizes[] = { 64UL << 10, HUGE };
+	const size_t len = 64UL << 20;
+	uint64_t l, u;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		check(kapi(p, len, sizes[i], MDLOCK_BENCH_USER_MAP | MDLOCK_BENCH_RAW, &l, &u),
+		      "umap_raw", "4k", sizes[i]);
+		row("4k", 1, M_UMAP, sizes[i], "umap_raw", rep, l, u, len);
+		check(kapi(p, len, sizes[i], MDLOCK_BENCH_USER_MAP, &l, &u), "umap_mdl", "4k",
+		      sizes[i]);
+		row("4k", 1, M_UMAP, sizes[i], "umap_mdl", rep, l, u, len);
+		check(kapi(p, len, sizes[i], MDLOCK_BENCH_DMA | MDLOCK_BENCH_RAW, &l, &u),
+		      "dma_raw", "4k", sizes[i]);
+		row("4k", 1, M_DMA, sizes[i], "dma_raw", rep, l, u, len);
+		check(kapi(p, len, sizes[i], MDLOCK_BENCH_DMA, &l, &u), "dma_mdl", "4k", sizes[i]);
+		row("4k", 1, M_DMA, sizes[i], "dma_mdl", rep, l, u, len);
 	}
 }
 
@@ -671,6 +700,7 @@ int main(int argc, char **argv)
 		queries(bufs[0], bufs[1], max > min_len ? max : min_len, rep);
 		atomic_rows(bufs[0], file, rep);
 		alloc_rows(rep);
+		family_rows(bufs[0], rep);
 	}
 	memory(bufs[0], bufs[1], max > min_len ? max : min_len);
 	printf("MDLOCK-BENCH-END\n");

@@ -6,6 +6,12 @@
  *   mdlockctl stats [--json]
  *   mdlockctl lock [options]     lock a buffer through one or more MDLs
  *   mdlockctl demo               two MDLs over one buffer: counts 1, 2, 1, 0
+ *   mdlockctl alloc [options]    MmAllocatePagesForMdlEx: pages for an MDL
+ *
+ * Options of alloc: --size BYTES (default 16384), --contiguous (one
+ * contiguous block), --cache cached|nc|wc, --write-text TEXT (written,
+ * then read back), --mmap (mapped into mdlockctl, revoked by the free),
+ * --json.
  *
  * Options of lock:
  *   --size BYTES        buffer size (default 16384)
@@ -102,6 +108,8 @@ static int help(FILE *out)
 	fputs("                      [--mdls N] [--select PAGE,...] [--write-text TEXT]\n", out);
 	fputs("                      [--mmap]\n", out);
 	fputs("                      [--hold] [--json]\n", out);
+	fputs("       mdlockctl alloc [--size BYTES] [--contiguous] [--cache cached|nc|wc]\n", out);
+	fputs("                       [--write-text TEXT] [--mmap] [--json]\n", out);
 	fputs("       mdlockctl demo\n", out);
 	return out == stderr ? 2 : 0;
 }
@@ -487,6 +495,80 @@ out:
 	return ret;
 }
 
+/*
+ * alloc: MmAllocatePagesForMdlEx through /dev/mdlock: the frames (each
+ * counted once), text written and read back through the MDL, optionally
+ * mapped, then MmFreePagesFromMdl.
+ */
+static int cmd_alloc(int fd, const struct lock_opts *o, int contiguous, uint32_t cache)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), pages;
+	struct mdlock_alloc_pages a = {
+		.high = ~0ULL >> 1,
+		.length = o->size,
+		.flags = MDLOCK_ALLOC_FULLY_REQUIRED |
+			 (contiguous ? MDLOCK_ALLOC_REQUIRE_CONTIGUOUS_CHUNKS : 0),
+		.cache = cache,
+	};
+	struct mdlock_handle f = { 0 };
+	char back[64] = "";
+	char *map = NULL;
+	int ret = 0;
+
+	if (ioctl(fd, MDLOCK_IOC_ALLOC_PAGES, &a))
+		return fail("MDLOCK_IOC_ALLOC_PAGES", a.status);
+	pages = a.allocated / page;
+	if (show_mdl(fd, a.handle, NULL, "allocated"))
+		ret = 1;
+	if (!ret && o->text) {
+		size_t len = strlen(o->text);
+		struct mdlock_rw w = { .handle = a.handle, .buf = (uintptr_t)o->text };
+		struct mdlock_rw r = { .handle = a.handle, .buf = (uintptr_t)back };
+
+		if (len > sizeof(back) - 1)
+			len = sizeof(back) - 1;
+		w.length = len;
+		r.length = len;
+		if (ioctl(fd, MDLOCK_IOC_WRITE, &w) || ioctl(fd, MDLOCK_IOC_READ, &r))
+			ret = fail("MDLOCK_IOC_WRITE/READ", w.status ? w.status : r.status);
+		else if (json)
+			printf("{\"event\": \"wrote and read back\", \"text\": \"%s\"}\n", back);
+		else
+			printf("wrote \"%s\" into the pages; read back \"%s\"\n", o->text, back);
+	}
+	if (!ret && o->mmap) {
+		map = mmap(NULL, pages * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			   (off_t)a.handle * page);
+		if (map == MAP_FAILED) {
+			map = NULL;
+			ret = fail("mmap of the MDL", 0);
+		} else if (json) {
+			printf("{\"event\": \"mapped\", \"pages\": %zu, \"first\": \"%.8s\"}\n",
+			       pages, map);
+		} else {
+			printf("mapped its %zu pages at %p: they begin \"%.8s\"\n", pages,
+			       (void *)map, map);
+		}
+	}
+	f.handle = a.handle;
+	if (ioctl(fd, MDLOCK_IOC_FREE, &f))
+		ret = fail("MDLOCK_IOC_FREE", f.status);
+	if (map) {
+		bool revoked = read_faults(map);
+
+		if (json)
+			printf("{\"event\": \"freed mapping\", \"revoked\": %s}\n",
+			       revoked ? "true" : "false");
+		else
+			printf("freed; the mapping is %s\n",
+			       revoked ? "revoked (SIGBUS on access)" : "STILL THERE");
+		if (!revoked)
+			ret = 1;
+		munmap(map, pages * page);
+	}
+	return ret;
+}
+
 static int parse_size(const char *s, size_t *out)
 {
 	char *end;
@@ -510,7 +592,8 @@ int main(int argc, char **argv)
 {
 	struct lock_opts o = { .size = 16384, .mdls = 1 };
 	const char *cmd, *select_arg = NULL;
-	int i, fd, ret;
+	uint32_t cache = MDLOCK_CACHED;
+	int i, fd, ret, contiguous = 0;
 
 	if (argc < 2)
 		return help(stderr);
@@ -531,6 +614,8 @@ int main(int argc, char **argv)
 			o.hold = 1;
 		} else if (!strcmp(a, "--mmap")) {
 			o.mmap = 1;
+		} else if (!strcmp(a, "--contiguous")) {
+			contiguous = 1;
 		} else if (!v) {
 			fprintf(stderr, "mdlockctl: %s needs a value, or is unknown\n", a);
 			return help(stderr);
@@ -557,6 +642,11 @@ int main(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--write-text")) {
 			o.text = v;
+			i++;
+		} else if (!strcmp(a, "--cache") && (!strcmp(v, "cached") || !strcmp(v, "nc") ||
+						     !strcmp(v, "wc"))) {
+			cache = !strcmp(v, "cached") ? MDLOCK_CACHED :
+				!strcmp(v, "nc") ? MDLOCK_NON_CACHED : MDLOCK_WRITE_COMBINED;
 			i++;
 		} else {
 			fprintf(stderr, "mdlockctl: bad option or value: %s %s\n", a, v);
@@ -588,6 +678,8 @@ int main(int argc, char **argv)
 		ret = cmd_stats(fd);
 	else if (!strcmp(cmd, "lock") || !strcmp(cmd, "demo"))
 		ret = cmd_lock(fd, &o);
+	else if (!strcmp(cmd, "alloc"))
+		ret = cmd_alloc(fd, &o, contiguous, cache);
 	else
 		ret = help(stderr);
 	close(fd);

@@ -14,6 +14,7 @@
 #ifndef _MDL_MDLOCK_H
 #define _MDL_MDLOCK_H
 
+#include <linux/dma-direction.h>
 #include <linux/errno.h>
 #include <linux/types.h>
 
@@ -28,7 +29,9 @@
 #define MDLOCK_VERSION_CODE \
 	MDLOCK_VERSION(MDLOCK_VERSION_MAJOR, MDLOCK_VERSION_MINOR, MDLOCK_VERSION_PATCH)
 
+struct device;
 struct mdl;
+struct sg_table;
 struct task_struct;
 
 /* A Windows NTSTATUS: negative (bit 31 set) is an error. */
@@ -197,6 +200,9 @@ void mdlock_free_mapping_address(void *base, u32 tag);
 void *mdlock_map_reserved(void *base, u32 tag, struct mdl *mdl, int cache);
 void mdlock_unmap_reserved(void *base, u32 tag, struct mdl *mdl);
 void mdlock_flush_deferred(void);
+mdl_status_t mdlock_dma_map(struct mdl *mdl, struct device *dev, enum dma_data_direction dir,
+			    struct sg_table **sgt);
+void mdlock_dma_unmap(struct mdl *mdl);
 
 unsigned int mdlock_frame_lock_count(unsigned long pfn);
 unsigned int mdlock_page_lock_count(struct mdl *mdl, size_t index);

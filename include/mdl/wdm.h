@@ -104,6 +104,7 @@ typedef struct task_struct *PEPROCESS;
  * @umaps: the MDL's user mappings (MmMapLockedPagesSpecifyCache UserMode)
  * @urel: record made with the first of them: the frames are referenced
  *        with it while they are revoked
+ * @dma: the MDL's frames mapped for a device (mdlock_dma_map()), or NULL
  *
  * Not part of the Windows MDL; drivers leave it alone.  Between the
  * Windows fields and the PFN array, so MmSizeOfMdl() counts it.
@@ -120,6 +121,7 @@ struct mdl_private {
 	u32 pad;
 	struct mdl_umap *umaps;
 	struct mdl_release *urel;
+	struct mdl_dma *dma;
 };
 
 /**

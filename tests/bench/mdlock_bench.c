@@ -13,12 +13,18 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/anon_inodes.h>
 #include <linux/debugfs.h>
+#include <linux/dma-mapping.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/irqflags.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -31,6 +37,8 @@
 #define BENCH_BATCH	512
 
 static struct dentry *bench_file;
+/* The device of the DMA rows: the direct mapping, segments of any size. */
+static struct platform_device *bench_pdev;
 
 /*
  * Between the timed lock and the timed unlock, untimed, what gup_test does
@@ -271,6 +279,162 @@ out:
 	return ret;
 }
 
+/* ---- User mappings and DMA: the floors */
+
+struct raw_umap {
+	const unsigned long *pfns;
+	unsigned long n;
+};
+
+/* The floor's mmap(): the frames, run by run, as mdlock's user mapping does. */
+static int raw_umap_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct raw_umap *r = file->private_data;
+	unsigned long i, run;
+	int err;
+
+	for (i = 0; i < r->n; i += run) {
+		for (run = 1; i + run < r->n && r->pfns[i + run] == r->pfns[i] + run; run++)
+			;
+		err = remap_pfn_range(vma, vma->vm_start + (i << PAGE_SHIFT), r->pfns[i],
+				      run << PAGE_SHIFT, vma->vm_page_prot);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static const struct file_operations raw_umap_fops = {
+	.owner = THIS_MODULE,
+	.mmap = raw_umap_mmap,
+};
+
+static int bench_raw_umap(const unsigned long *pfns, unsigned long n, void **va)
+{
+	struct raw_umap r = { .pfns = pfns, .n = n };
+	struct file *file = anon_inode_getfile("[mdlock_bench]", &raw_umap_fops, &r, O_RDWR);
+	unsigned long addr;
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	addr = vm_mmap(file, 0, n << PAGE_SHIFT, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	fput(file);
+	if (IS_ERR_VALUE(addr))
+		return (int)addr;
+	*va = (void *)addr;
+	return 0;
+}
+
+static int raw_dma_map(struct sg_table *sgt, const unsigned long *pfns, unsigned long n,
+		       struct page **pages)
+{
+	unsigned long i;
+	int err;
+
+	for (i = 0; i < n; i++)
+		pages[i] = pfn_to_page(pfns[i]);
+	err = sg_alloc_table_from_pages_segment(sgt, pages, n, 0, n << PAGE_SHIFT,
+						UINT_MAX & PAGE_MASK, GFP_KERNEL);
+	if (err)
+		return err;
+	err = dma_map_sgtable(&bench_pdev->dev, sgt, DMA_BIDIRECTIONAL, 0);
+	if (err)
+		sg_free_table(sgt);
+	return err;
+}
+
+/*
+ * With the buffer locked MDL by MDL (untimed), map each MDL into the
+ * caller or for the device (lock_ns), then unmap each (unlock_ns).
+ */
+static int bench_family(struct mdlock_bench_run *b)
+{
+	unsigned long n = b->size / b->mdl_bytes, per = b->mdl_bytes >> PAGE_SHIFT, i, done = 0;
+	bool raw = b->flags & MDLOCK_BENCH_RAW, dma = b->flags & MDLOCK_BENCH_DMA;
+	struct sg_table *tables = NULL, *sgt;
+	struct page **pages = NULL;
+	struct mdl **mdls;
+	void **vas = NULL;
+	u64 t0, t1, t2;
+	int ret = 0;
+
+	if (b->flags & (MDLOCK_BENCH_GET | MDLOCK_BENCH_ALLOC | MDLOCK_BENCH_ATOMIC |
+			MDLOCK_BENCH_SELECTED) || (dma && !bench_pdev))
+		return -EINVAL;
+	mdls = kvcalloc(n, sizeof(*mdls), GFP_KERNEL);
+	vas = kvcalloc(n, sizeof(*vas), GFP_KERNEL);
+	tables = kvcalloc(n, sizeof(*tables), GFP_KERNEL);
+	pages = kvmalloc_array(per, sizeof(*pages), GFP_KERNEL);
+	if (!mdls || !vas || !tables || !pages) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		mdls[i] = mdlock_alloc((void *)(uintptr_t)(b->addr + i * b->mdl_bytes),
+				       b->mdl_bytes);
+		if (!mdls[i]) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		ret = mdlock_status_to_errno(mdlock_probe_and_lock(mdls[i], NULL, MDL_USER_MODE,
+								   MDL_IO_WRITE_ACCESS,
+								   MDLOCK_LOCK_PIN));
+		if (ret) {
+			mdlock_free(mdls[i]);
+			mdls[i] = NULL;
+			goto out;
+		}
+	}
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < n; i++, done++) {
+		const unsigned long *pfns = MmGetMdlPfnArray(mdls[i]);
+
+		if (dma && raw)
+			ret = raw_dma_map(&tables[i], pfns, per, pages);
+		else if (dma)
+			ret = mdlock_status_to_errno(mdlock_dma_map(mdls[i], &bench_pdev->dev,
+								    DMA_BIDIRECTIONAL, &sgt));
+		else if (raw)
+			ret = bench_raw_umap(pfns, per, &vas[i]);
+		else
+			ret = mdlock_status_to_errno(mdlock_map_user(mdls[i], NULL, MDL_CACHED,
+								     0, &vas[i]));
+		if (ret)
+			break;
+	}
+	t1 = ktime_get_ns();
+	for (i = 0; i < done; i++) {
+		if (dma && raw) {
+			dma_unmap_sgtable(&bench_pdev->dev, &tables[i], DMA_BIDIRECTIONAL, 0);
+			sg_free_table(&tables[i]);
+		} else if (dma) {
+			mdlock_dma_unmap(mdls[i]);
+		} else if (raw) {
+			vm_munmap((unsigned long)vas[i], per << PAGE_SHIFT);
+		} else {
+			mdlock_unmap(vas[i], mdls[i]);
+		}
+	}
+	t2 = ktime_get_ns();
+	b->lock_ns = t1 - t0;
+	b->unlock_ns = t2 - t1;
+	b->locked = ret ? 0 : b->size;
+out:
+	for (i = 0; mdls && i < n; i++) {
+		if (!mdls[i])
+			continue;
+		if (mdls[i]->MdlFlags & MDL_PAGES_LOCKED)
+			mdlock_unlock(mdls[i]);
+		mdlock_free(mdls[i]);
+	}
+	kvfree(pages);
+	kvfree(tables);
+	kvfree(vas);
+	kvfree(mdls);
+	return ret;
+}
+
 static long bench_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct mdlock_bench_run b;
@@ -292,6 +456,8 @@ static long bench_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	b.mdl_size = mdlock_size((void *)(uintptr_t)b.addr, b.mdl_bytes);
 	if (b.flags & MDLOCK_BENCH_ALLOC_PAGES)
 		ret = bench_alloc_pages(&b);
+	else if (b.flags & (MDLOCK_BENCH_USER_MAP | MDLOCK_BENCH_DMA))
+		ret = bench_family(&b);
 	else
 		ret = b.flags & MDLOCK_BENCH_RAW ? bench_raw(&b) : bench_mdl(&b);
 	b.error = ret;
@@ -307,6 +473,19 @@ static const struct file_operations bench_fops = {
 
 static int __init mdlock_bench_init(void)
 {
+	bench_pdev = platform_device_register_simple("mdlock_bench_dma", PLATFORM_DEVID_NONE,
+						     NULL, 0);
+	/* (void on 6.12, int on 6.1: checked by reading it back) */
+	if (!IS_ERR(bench_pdev))
+		dma_set_max_seg_size(&bench_pdev->dev, UINT_MAX);
+	if (IS_ERR(bench_pdev) ||
+	    dma_coerce_mask_and_coherent(&bench_pdev->dev, DMA_BIT_MASK(64)) ||
+	    dma_get_max_seg_size(&bench_pdev->dev) != UINT_MAX) {
+		if (!IS_ERR(bench_pdev))
+			platform_device_unregister(bench_pdev);
+		bench_pdev = NULL;
+		pr_warn("no DMA device: the DMA rows are not run\n");
+	}
 	bench_file = debugfs_create_file("mdlock_bench", 0600, NULL, NULL, &bench_fops);
 	return 0;
 }
@@ -314,6 +493,8 @@ static int __init mdlock_bench_init(void)
 static void __exit mdlock_bench_exit(void)
 {
 	debugfs_remove(bench_file);
+	if (bench_pdev)
+		platform_device_unregister(bench_pdev);
 }
 
 module_init(mdlock_bench_init);

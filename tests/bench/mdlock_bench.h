@@ -39,9 +39,25 @@
  * many pages.  @addr is not used.
  */
 #define MDLOCK_BENCH_ALLOC_PAGES	_BITUL(7)
+/*
+ * Not a lock: with every MDL write-locked (untimed), map each into the
+ * caller (mdlock_map_user(), lock_ns) and unmap it (unlock_ns); with
+ * %MDLOCK_BENCH_RAW the floor: an anonymous file whose mmap() does
+ * remap_pfn_range() of the same frames, vm_mmap() and vm_munmap().
+ */
+#define MDLOCK_BENCH_USER_MAP	_BITUL(8)
+/*
+ * Not a lock: with every MDL write-locked (untimed), its sg_table mapped
+ * for a platform device (mdlock_dma_map(), lock_ns) and unmapped
+ * (unlock_ns); with %MDLOCK_BENCH_RAW the floor:
+ * sg_alloc_table_from_pages_segment() and dma_map_sgtable(), then
+ * dma_unmap_sgtable() and sg_free_table().
+ */
+#define MDLOCK_BENCH_DMA	_BITUL(9)
 #define MDLOCK_BENCH_FLAGS	(MDLOCK_BENCH_WRITE | MDLOCK_BENCH_GET | MDLOCK_BENCH_LONGTERM | \
 				 MDLOCK_BENCH_ALLOC | MDLOCK_BENCH_ATOMIC | MDLOCK_BENCH_RAW | \
-				 MDLOCK_BENCH_SELECTED | MDLOCK_BENCH_ALLOC_PAGES)
+				 MDLOCK_BENCH_SELECTED | MDLOCK_BENCH_ALLOC_PAGES | \
+				 MDLOCK_BENCH_USER_MAP | MDLOCK_BENCH_DMA)
 
 /**
  * struct mdlock_bench_run - %MDLOCK_BENCH_IOC_RUN: lock a buffer MDL by MDL

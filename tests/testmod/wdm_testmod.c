@@ -32,6 +32,12 @@
  *
  * The pattern is byte i of the MDL's buffer = i * 7 + SEED + (i >> 12), as
  * fill_byte() of tools/selftests/mdlock_selftest.h.
+ *
+ * /sys/kernel/debug/mdlock_testmod/iomem (root only) is a device's memory
+ * for the I/O-space tests: mmap() it (MAP_SHARED, remap_pfn_range(), so a
+ * VM_IO | VM_PFNMAP area) at offset 0 for four reserved pages, set aside
+ * as a driver's device memory would be, or at offset 4 pages for four
+ * ordinary pages (RAM a PFN map shows, which mdlock refuses to lock).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -301,10 +307,55 @@ static const struct file_operations testmod_fops = {
 	.llseek = default_llseek,
 };
 
+/* The I/O-space device: [0] its reserved pages, [1] ordinary ones. */
+static struct page *iomem[2];
+#define IOMEM_ORDER	2
+#define IOMEM_PAGES	BIT(IOMEM_ORDER)
+
+static int iomem_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	unsigned long which = vma->vm_pgoff / IOMEM_PAGES;
+
+	if (which > 1 || vma->vm_pgoff % IOMEM_PAGES || vma_pages(vma) > IOMEM_PAGES ||
+	    !(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	return remap_pfn_range(vma, vma->vm_start, page_to_pfn(iomem[which]),
+			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
+}
+
+static const struct file_operations iomem_fops = {
+	.owner = THIS_MODULE,
+	.mmap = iomem_mmap,
+};
+
+static void iomem_free(void)
+{
+	unsigned long i;
+
+	for (i = 0; iomem[0] && i < IOMEM_PAGES; i++)
+		ClearPageReserved(iomem[0] + i);
+	if (iomem[0])
+		__free_pages(iomem[0], IOMEM_ORDER);
+	if (iomem[1])
+		__free_pages(iomem[1], IOMEM_ORDER);
+}
+
 static int __init testmod_init(void)
 {
+	unsigned long i;
+
+	iomem[0] = alloc_pages(GFP_KERNEL | __GFP_ZERO, IOMEM_ORDER);
+	iomem[1] = alloc_pages(GFP_KERNEL | __GFP_ZERO, IOMEM_ORDER);
+	if (!iomem[0] || !iomem[1]) {
+		iomem_free();
+		return -ENOMEM;
+	}
+	for (i = 0; i < IOMEM_PAGES; i++)
+		SetPageReserved(iomem[0] + i);
 	testmod_dir = debugfs_create_dir("mdlock_testmod", NULL);
 	debugfs_create_file("ctl", 0600, testmod_dir, NULL, &testmod_fops);
+	/* not proxied: debugfs' proxy has no mmap (the module pins itself) */
+	debugfs_create_file_unsafe("iomem", 0600, testmod_dir, NULL, &iomem_fops);
 	return 0;
 }
 
@@ -317,6 +368,7 @@ static void __exit testmod_exit(void)
 		if (slots[i].mdl)
 			testmod_release(&slots[i]);
 	mdlock_flush_deferred();
+	iomem_free();
 }
 
 module_init(testmod_init);

@@ -514,6 +514,59 @@ TEST_F(client, child_exits_while_locked)
 }
 
 /*
+ * I/O space: /dev/mdlock locks a device's mmap() (the module's reserved
+ * pages, a VM_IO | VM_PFNMAP area) as Windows does, MDL_IO_SPACE, the
+ * frames recorded and nothing pinned or counted; the MDL is not mapped
+ * (READ, mmap()).  The same mapping of ordinary RAM is refused.
+ */
+TEST_F(client, io_space_lock_of_a_device_mmap)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int fd = open(MDLOCK_DEV, O_RDWR | O_CLOEXEC);
+	int io = open("/sys/kernel/debug/mdlock_testmod/iomem", O_RDWR | O_CLOEXEC);
+	char *dev, *ram, byte;
+	__u64 pfns[4] = { 0 };
+	__u32 counts[4] = { 9, 9, 9, 9 }, h, r, status = 0;
+	int i;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, io) TH_LOG("iomem: %s", strerror(errno));
+	dev = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_SHARED, io, 0);
+	ram = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_SHARED, io, 4 * page);
+	ASSERT_NE(MAP_FAILED, dev);
+	ASSERT_NE(MAP_FAILED, ram);
+	memset(dev, 0x3c, 4 * page);
+
+	ASSERT_EQ(0, mdl_create(fd, dev + 100, 2 * page, &h));
+	ASSERT_EQ(0, mdl_lock(fd, h, MDLOCK_ACCESS_WRITE, 0, &status)) TH_LOG("status %#x", status);
+	EXPECT_EQ(0x0800 | 0x0002, mdl_flags(fd, h) & (0x0800 | 0x0002));
+	EXPECT_EQ(self->pins, pin_delta());
+	ASSERT_EQ(0, mdl_pages(fd, h, 0, 3, counts, pfns));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0U, counts[i]) TH_LOG("page %d", i);
+		if (i)
+			EXPECT_EQ(pfns[0] + i, pfns[i]) TH_LOG("page %d", i);
+	}
+	EXPECT_NE(0U, pfns[0]);
+	EXPECT_NE(0, mdl_read(fd, h, 0, &byte, 1, NULL));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 3 * page, PROT_READ, MAP_SHARED, fd, (off_t)h * page));
+	EXPECT_EQ(0, mdl_unlock(fd, h, NULL));
+	EXPECT_EQ(0, mdl_flags(fd, h) & (0x0800 | 0x0002));
+
+	/* ordinary RAM behind a PFN map: nothing would hold it */
+	ASSERT_EQ(0, mdl_create(fd, ram, page, &r));
+	status = 0;
+	EXPECT_EQ(EFAULT, mdl_lock(fd, r, MDLOCK_ACCESS_READ, 0, &status));
+	EXPECT_EQ(STATUS_ACCESS_VIOLATION, status);
+	EXPECT_EQ(0, mdl_flags(fd, r));
+	EXPECT_EQ(self->pins, pin_delta());
+	munmap(dev, 4 * page);
+	munmap(ram, 4 * page);
+	close(io);
+	close(fd);
+}
+
+/*
  * A lock in a process that has exited (a zombie: its task is there, its
  * memory is not) fails cleanly: STATUS_ACCESS_VIOLATION, no report,
  * nothing pinned or counted.  Once it is reaped, there is no process.

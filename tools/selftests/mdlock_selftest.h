@@ -38,6 +38,7 @@
 #define STATUS_ACCESS_VIOLATION		0xC0000005U
 #define STATUS_INVALID_PARAMETER	0xC000000DU
 #define STATUS_INVALID_DEVICE_REQUEST	0xC0000010U
+#define STATUS_INSUFFICIENT_RESOURCES	0xC000009AU
 #define STATUS_WORKING_SET_QUOTA	0xC00000A1U
 #define STATUS_NOT_SUPPORTED		0xC00000BBU
 
@@ -121,6 +122,18 @@ static inline int mdl_partial(int fd, __u32 source, const void *addr, __u64 leng
 	if (status)
 		*status = p.status;
 	return err;
+}
+
+/* MmAllocatePagesForMdlEx of @length anywhere: 0 or errno; @a holds the answer. */
+static inline int mdl_alloc_pages(int fd, __u64 length, __u32 flags, __u32 cache,
+				  struct mdlock_alloc_pages *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->high = ~0ULL >> 1;
+	a->length = length;
+	a->flags = flags;
+	a->cache = cache;
+	return xioctl(fd, MDLOCK_IOC_ALLOC_PAGES, a);
 }
 
 static inline int mdl_query(int fd, __u32 handle, struct mdlock_query *q)

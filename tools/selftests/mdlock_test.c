@@ -1316,6 +1316,93 @@ TEST_F(mdl, mmap_refusals)
 	EXPECT_EQ(0, munmap(p, 2 * PAGE_SZ));
 }
 
+/* ---- MDLOCK_IOC_ALLOC_PAGES */
+
+/*
+ * Pages allocated for an MDL: zeroed, each counted once, charged as
+ * locked pages (VmPin), written and read through the MDL and through
+ * mmap(); not unlocked but freed, which revokes the mapping.
+ */
+TEST_F(mdl, alloc_pages_zeroed_counted_mapped_freed)
+{
+	long start = vmpin_kb(), kb = PAGE_SZ / 1024;
+	struct mdlock_alloc_pages a;
+	char *zero = calloc(1, 3 * PAGE_SZ), *back = malloc(3 * PAGE_SZ), *p;
+	__u32 counts[3] = { 9, 9, 9 }, status = 0;
+	int i;
+
+	ASSERT_NE(NULL, zero);
+	ASSERT_NE(NULL, back);
+	ASSERT_EQ(0, mdl_alloc_pages(self->fd, 3 * PAGE_SZ - 10, 0, MDLOCK_CACHED, &a));
+	EXPECT_EQ(STATUS_SUCCESS, a.status);
+	EXPECT_EQ(3 * PAGE_SZ, a.allocated);
+	EXPECT_EQ(start + 3 * kb, vmpin_kb());
+	EXPECT_EQ(0x0002, mdl_flags(self->fd, a.handle) & 0x0002);
+	ASSERT_EQ(0, mdl_pages(self->fd, a.handle, 0, 3, counts, NULL));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(1U, counts[i]) TH_LOG("page %d", i);
+	ASSERT_EQ(0, mdl_read(self->fd, a.handle, 0, back, 3 * PAGE_SZ, NULL));
+	EXPECT_EQ(0, memcmp(back, zero, 3 * PAGE_SZ));
+	ASSERT_EQ(0, mdl_write(self->fd, a.handle, PAGE_SZ + 7, "allocated", 9, NULL));
+	p = mmap(NULL, 3 * PAGE_SZ, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
+		 (off_t)a.handle * PAGE_SZ);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, memcmp(p + PAGE_SZ + 7, "allocated", 9));
+	memcpy(p + 2 * PAGE_SZ, "mapped", 6);
+	ASSERT_EQ(0, mdl_read(self->fd, a.handle, 2 * PAGE_SZ, back, 6, NULL));
+	EXPECT_EQ(0, memcmp(back, "mapped", 6));
+	/* not a lock: no unlock, no second lock */
+	EXPECT_EQ(EINVAL, mdl_unlock(self->fd, a.handle, &status));
+	EXPECT_EQ(STATUS_INVALID_DEVICE_REQUEST, status);
+	EXPECT_EQ(EINVAL, mdl_lock(self->fd, a.handle, MDLOCK_ACCESS_READ, 0, NULL));
+	EXPECT_EQ(0, mdl_free(self->fd, a.handle, NULL));
+	EXPECT_TRUE(read_faults(p));
+	EXPECT_EQ(start, vmpin_kb());
+	EXPECT_EQ(0, munmap(p, 3 * PAGE_SZ));
+	free(zero);
+	free(back);
+}
+
+/* Bad arguments, what user space may not ask, and RLIMIT_MEMLOCK. */
+TEST_F(mdl, alloc_pages_refusals)
+{
+	struct mdlock_alloc_pages a;
+	struct rlimit rl = { 2 * PAGE_SZ, 2 * PAGE_SZ };
+	long start = vmpin_kb();
+
+	EXPECT_EQ(EINVAL, mdl_alloc_pages(self->fd, 0, 0, MDLOCK_CACHED, &a));
+	EXPECT_EQ(EINVAL, mdl_alloc_pages(self->fd, MAX_LENGTH + 1, 0, MDLOCK_CACHED, &a));
+	EXPECT_EQ(EINVAL, mdl_alloc_pages(self->fd, PAGE_SZ, 0x1, MDLOCK_CACHED, &a))
+		TH_LOG("MM_DONT_ZERO_ALLOCATION: pages for user space are zeroed");
+	EXPECT_EQ(EINVAL, mdl_alloc_pages(self->fd, PAGE_SZ, 0x8, MDLOCK_CACHED, &a))
+		TH_LOG("MM_ALLOCATE_NO_WAIT");
+	EXPECT_EQ(EINVAL, mdl_alloc_pages(self->fd, PAGE_SZ, 0, 3, &a));
+	memset(&a, 0, sizeof(a));
+	a.low = 2 * PAGE_SZ;
+	a.high = PAGE_SZ;
+	a.length = PAGE_SZ;
+	a.cache = MDLOCK_CACHED;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, MDLOCK_IOC_ALLOC_PAGES, &a));
+	/* below 1 MiB: no page there for us, NULL as on Windows */
+	memset(&a, 0, sizeof(a));
+	a.low = 0;
+	a.high = 4095;
+	a.length = PAGE_SZ;
+	a.cache = MDLOCK_CACHED;
+	EXPECT_EQ(ENOMEM, xioctl(self->fd, MDLOCK_IOC_ALLOC_PAGES, &a));
+	EXPECT_EQ(STATUS_INSUFFICIENT_RESOURCES, a.status);
+	/* the budget of locked memory */
+	if (has_cap(CAP_IPC_LOCK))
+		ASSERT_EQ(0, drop_cap(CAP_IPC_LOCK));
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	EXPECT_EQ(ENOMEM, mdl_alloc_pages(self->fd, 3 * PAGE_SZ, 0, MDLOCK_CACHED, &a));
+	EXPECT_EQ(STATUS_WORKING_SET_QUOTA, a.status);
+	EXPECT_EQ(0, mdl_alloc_pages(self->fd, 2 * PAGE_SZ, 0, MDLOCK_CACHED, &a));
+	EXPECT_EQ(start + 2 * (long)(PAGE_SZ / 1024), vmpin_kb());
+	EXPECT_EQ(0, mdl_free(self->fd, a.handle, NULL));
+	EXPECT_EQ(start, vmpin_kb());
+}
+
 /* Writing needs a write or modify lock: a read lock is -EACCES. */
 TEST_F(mdl, rw_write_through_read_lock_is_eacces)
 {

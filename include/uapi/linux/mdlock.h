@@ -29,9 +29,9 @@
 
 /*
  * Version of this interface: bumped when an ioctl (or another file
- * operation: mmap() from 5) is added.
+ * operation: mmap() from 5; %MDLOCK_IOC_ALLOC_PAGES from 6) is added.
  */
-#define MDLOCK_ABI_VERSION	5
+#define MDLOCK_ABI_VERSION	6
 
 /* ioctl type byte of /dev/mdlock (unused in ioctl-number.rst) */
 #define MDLOCK_IOC_MAGIC	0xB9
@@ -141,6 +141,51 @@ struct mdlock_lock_selected {
 	__u32 status;
 	__u64 segments;
 	__u64 count;
+};
+
+/* Flags of %MDLOCK_IOC_ALLOC_PAGES: Windows' MM_ALLOCATE_* that user space may ask */
+#define MDLOCK_ALLOC_FULLY_REQUIRED		0x00000004	/* all or nothing */
+#define MDLOCK_ALLOC_PREFER_CONTIGUOUS		0x00000010	/* blocks of 2 MiB first */
+#define MDLOCK_ALLOC_REQUIRE_CONTIGUOUS_CHUNKS	0x00000020	/* @skip-sized blocks */
+#define MDLOCK_ALLOC_FLAGS	(MDLOCK_ALLOC_FULLY_REQUIRED | MDLOCK_ALLOC_PREFER_CONTIGUOUS | \
+				 MDLOCK_ALLOC_REQUIRE_CONTIGUOUS_CHUNKS)
+
+/* Cache types of %MDLOCK_IOC_ALLOC_PAGES (MEMORY_CACHING_TYPE) */
+#define MDLOCK_NON_CACHED	0
+#define MDLOCK_CACHED		1
+#define MDLOCK_WRITE_COMBINED	2
+
+/**
+ * struct mdlock_alloc_pages - %MDLOCK_IOC_ALLOC_PAGES: MmAllocatePagesForMdlEx
+ * @low: lowest physical address of the first range
+ * @high: highest physical address of the first range (inclusive)
+ * @skip: distance from one range to the next (0: one range); with
+ *        %MDLOCK_ALLOC_REQUIRE_CONTIGUOUS_CHUNKS the size of each block
+ * @length: bytes to allocate, 1 to 4 GiB - page size (rounded up to pages)
+ * @flags: %MDLOCK_ALLOC_* flags
+ * @cache: %MDLOCK_CACHED, %MDLOCK_NON_CACHED or %MDLOCK_WRITE_COMBINED
+ * @handle: out: the new MDL
+ * @status: out: the NTSTATUS
+ * @allocated: out: bytes allocated (may be less than @length, as on
+ *             Windows, unless %MDLOCK_ALLOC_FULLY_REQUIRED)
+ *
+ * Pages allocated within the bounds, always zeroed, charged to the caller
+ * as locked pages are (RLIMIT_MEMLOCK), counted in the lock table, held
+ * until %MDLOCK_IOC_FREE (MmFreePagesFromMdl) or the end of the file or of
+ * the address space.  %MDLOCK_IOC_READ, %MDLOCK_IOC_WRITE, mmap() and
+ * %MDLOCK_IOC_PARTIAL work on it as on a write lock; %MDLOCK_IOC_LOCK and
+ * %MDLOCK_IOC_UNLOCK are refused.
+ */
+struct mdlock_alloc_pages {
+	__u64 low;
+	__u64 high;
+	__u64 skip;
+	__u64 length;
+	__u32 flags;
+	__u32 cache;
+	__u32 handle;
+	__u32 status;
+	__u64 allocated;
 };
 
 /**
@@ -278,5 +323,6 @@ struct mdlock_stats {
 #define MDLOCK_IOC_WRITE	_IOWR(MDLOCK_IOC_MAGIC, 0x0A, struct mdlock_rw)
 #define MDLOCK_IOC_STATS	_IOR(MDLOCK_IOC_MAGIC, 0x0B, struct mdlock_stats)
 #define MDLOCK_IOC_LOCK_SELECTED _IOWR(MDLOCK_IOC_MAGIC, 0x0C, struct mdlock_lock_selected)
+#define MDLOCK_IOC_ALLOC_PAGES	_IOWR(MDLOCK_IOC_MAGIC, 0x0D, struct mdlock_alloc_pages)
 
 #endif /* _UAPI_LINUX_MDLOCK_H */
