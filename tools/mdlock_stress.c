@@ -15,8 +15,10 @@
  * sequence of calls) and checks every result against a model of its MDLs
  * and of the frames behind its pages: the errno and NTSTATUS, the flags
  * QUERY shows, each frame's lock count (PAGES, RANGE_COUNTS), the bytes
- * READ returns (an MDL keeps its frames after MADV_DONTNEED or munmap of
- * the range), and RLIMIT_MEMLOCK (process 1 runs without CAP_IPC_LOCK).
+ * READ returns and a locked MDL's mmap() shows (an MDL keeps its frames
+ * after MADV_DONTNEED or munmap of the range; a write lock is also written
+ * through its mmap()), and RLIMIT_MEMLOCK (process 1 runs without
+ * CAP_IPC_LOCK).
  * The chaos thread meanwhile remaps, mprotects, MADV_DONTNEEDs and forks
  * over a separate set of regions that the workers also lock: there the
  * model accepts every legal outcome but still checks the invariants.  The
@@ -64,7 +66,7 @@
 #define LIMITED_PAGES	1024	/* RLIMIT_MEMLOCK of the limited process */
 #define MAX_THREADS	8
 #define MAX_PROCS	8
-#define NOPS		17	/* kinds of operation */
+#define NOPS		18	/* kinds of operation */
 
 static size_t pg;
 static unsigned long long opt_seed;
@@ -1527,6 +1529,61 @@ static void op_write(struct worker *w)
 	op_rw(w, true);
 }
 
+/*
+ * mmap() of an MDL: a locked MDL's frames hold the bytes the model says
+ * (read), a write lock's are written through the mapping (the model
+ * follows); an unlocked or partial MDL is refused.
+ */
+static void op_mmap(struct worker *w)
+{
+	bool none = false;
+	struct mmdl *m = pick_used(w, &none), *l;
+	unsigned long span, off, len, i, at;
+	unsigned char *p;
+	int prot;
+
+	if (!m)
+		return;
+	l = lock_of(w, m);
+	span = (m->addr % pg + m->len + pg - 1) / pg;
+	prot = PROT_READ | (!m->partial && m->locked && l->write ? PROT_WRITE : 0);
+	describe(w, "MMAP handle %u (%s%s), %lu pages", m->handle,
+		 m->partial ? "partial" : m->locked ? "locked" : "unlocked",
+		 prot & PROT_WRITE ? " for writing" : "", span);
+	p = mmap(NULL, span * pg, prot, MAP_SHARED, w->p->fd, (off_t)m->handle * pg);
+	if (m->partial || !m->locked) {
+		if (p != MAP_FAILED) {
+			diverge(w, "mmap of an unlocked or partial MDL worked");
+			munmap(p, span * pg);
+		} else if (errno != EINVAL) {
+			diverge(w, "mmap of an unlocked or partial MDL: %s, not EINVAL",
+				strerror(errno));
+		}
+		return;
+	}
+	if (p == MAP_FAILED) {
+		diverge(w, "mmap of a locked MDL: %s", strerror(errno));
+		return;
+	}
+	pick_rw(w, m, &off, &len);
+	at = m->addr % pg + off;
+	if (prot & PROT_WRITE) {
+		rnd_fill(&w->rng, p + at, len);
+		for (i = 0; i < len; i++)
+			*model_byte(m, off + i) = p[at + i];
+	} else {
+		for (i = 0; i < len; i++)
+			if (p[at + i] != *model_byte(m, off + i)) {
+				diverge(w, "MMAP: byte %#lx is %#x, the model says %#x", off + i,
+					p[at + i], *model_byte(m, off + i));
+				break;
+			}
+		if (i == len)
+			inc(&sh->reads_checked, 1);
+	}
+	munmap(p, span * pg);
+}
+
 /* The operations and their odds: the first whose bound exceeds the draw (0..999) runs. */
 static const struct {
 	const char *name;
@@ -1539,7 +1596,7 @@ static const struct {
 	{ "store", op_store, 770 }, { "load", op_check_memory, 800 },
 	{ "range", op_range, 840 }, { "dontneed", op_dontneed, 860 },
 	{ "remap", op_remap, 870 }, { "bad", op_bad, 880 }, { "wild", op_wild, 885 },
-	{ "chaos", op_chaos, 1000 },
+	{ "mmap", op_mmap, 905 }, { "chaos", op_chaos, 1000 },
 };
 
 static void *worker_main(void *arg)

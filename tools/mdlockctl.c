@@ -27,6 +27,10 @@
  *   --mmap              map the first MDL's frames into mdlockctl (mmap() of
  *                       /dev/mdlock), write through them, and show that the
  *                       unlock revokes the mapping
+ *   --mlock             also mlock() the buffer (VirtualLock: the virtual
+ *                       range stays resident, VM_LOCKED, charged as mlock
+ *                       is), munlock() after the unlock; the kernel cannot
+ *                       do it for a lock (see Documentation/windows-differences.rst)
  *   --hold              keep everything locked until SIGINT or SIGTERM
  *   --json              print JSON instead of tables
  */
@@ -106,7 +110,7 @@ static int help(FILE *out)
 	fputs("       mdlockctl lock [--size BYTES] [--offset BYTES] [--file PATH]\n", out);
 	fputs("                      [--access read|write|modify] [--backend pin|get]\n", out);
 	fputs("                      [--mdls N] [--select PAGE,...] [--write-text TEXT]\n", out);
-	fputs("                      [--mmap]\n", out);
+	fputs("                      [--mmap] [--mlock]\n", out);
 	fputs("                      [--hold] [--json]\n", out);
 	fputs("       mdlockctl alloc [--size BYTES] [--contiguous] [--cache cached|nc|wc]\n", out);
 	fputs("                       [--write-text TEXT] [--mmap] [--json]\n", out);
@@ -253,7 +257,23 @@ struct lock_opts {
 	uint64_t *select;	/* page numbers of --select, or NULL */
 	size_t nselect;
 	int mmap;
+	int mlock;
 };
+
+/* VmLck of this process, in kB, or -1. */
+static long vmlck_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
 
 static sigjmp_buf bus_jmp;
 
@@ -359,6 +379,20 @@ static int cmd_lock(int fd, const struct lock_opts *o)
 		return fail("mmap", 0);
 	}
 	memset(buf, '.', o->size);
+	if (o->mlock) {
+		long before = vmlck_kb();
+
+		if (mlock(buf + o->offset, o->size - o->offset)) {
+			fail("mlock", 0);
+			goto out;
+		}
+		if (json)
+			printf("{\"event\": \"mlock\", \"vmlck_kb\": [%ld, %ld]}\n", before,
+			       vmlck_kb());
+		else
+			printf("mlock()ed the buffer: VmLck %ld kB -> %ld kB\n", before,
+			       vmlck_kb());
+	}
 	if (o->select) {
 		segs = calloc(o->nselect, sizeof(*segs));
 		if (!segs) {
@@ -475,6 +509,8 @@ out:
 			ret = 1;
 		}
 	}
+	if (o->mlock && !munlock(buf + o->offset, o->size - o->offset) && !json)
+		printf("munlock()ed the buffer: VmLck %ld kB\n", vmlck_kb());
 	if (map) {
 		bool revoked = read_faults(map);
 
@@ -614,6 +650,8 @@ int main(int argc, char **argv)
 			o.hold = 1;
 		} else if (!strcmp(a, "--mmap")) {
 			o.mmap = 1;
+		} else if (!strcmp(a, "--mlock")) {
+			o.mlock = 1;
 		} else if (!strcmp(a, "--contiguous")) {
 			contiguous = 1;
 		} else if (!v) {
