@@ -235,6 +235,26 @@ void mdl_free_alloc_pages(const PFN_NUMBER *pfns, unsigned long n, u32 cache, bo
  */
 struct mdl *mdlock_alloc_pages(u64 low, u64 high, u64 skip, size_t bytes, int cache, u32 flags)
 {
+	return mdl_alloc_pages(low, high, skip, bytes, cache, flags, 0);
+}
+EXPORT_SYMBOL_NS_GPL(mdlock_alloc_pages, MDLOCK);
+
+/**
+ * mdl_alloc_pages() - mdlock_alloc_pages() with more allocation flags
+ * @low: as for mdlock_alloc_pages()
+ * @high: as for mdlock_alloc_pages()
+ * @skip: as for mdlock_alloc_pages()
+ * @bytes: as for mdlock_alloc_pages()
+ * @cache: as for mdlock_alloc_pages()
+ * @flags: as for mdlock_alloc_pages()
+ * @gfp: added to the pages' allocation (__GFP_ACCOUNT for /dev/mdlock)
+ *
+ * Context: As mdlock_alloc_pages().
+ * Return: As mdlock_alloc_pages().
+ */
+struct mdl *mdl_alloc_pages(u64 low, u64 high, u64 skip, size_t bytes, int cache, u32 flags,
+			    gfp_t gfp)
+{
 	bool contiguous = flags & MDL_MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS;
 	bool nowait = flags & MDL_MM_ALLOCATE_NO_WAIT;
 	unsigned long want = DIV_ROUND_UP(bytes, PAGE_SIZE), r;
@@ -266,7 +286,7 @@ struct mdl *mdlock_alloc_pages(u64 low, u64 high, u64 skip, size_t bytes, int ca
 		.pfns = mdl_pfns(mdl),
 		.want = want,
 		.max_rejects = ALLOC_MAX_REJECTS(want),
-		.gfp = (nowait ? GFP_NOWAIT : GFP_KERNEL) | __GFP_NORETRY | __GFP_NOWARN |
+		.gfp = (nowait ? GFP_NOWAIT : GFP_KERNEL) | __GFP_NORETRY | __GFP_NOWARN | gfp |
 		       (flags & MDL_MM_DONT_ZERO_ALLOCATION ? 0 : __GFP_ZERO),
 		.nid = flags & MDL_MM_ALLOCATE_FROM_LOCAL_NODE_ONLY ? numa_node_id() : NUMA_NO_NODE,
 	};
@@ -312,7 +332,6 @@ fail:
 	mdlock_free(mdl);
 	return NULL;
 }
-EXPORT_SYMBOL_NS_GPL(mdlock_alloc_pages, MDLOCK);
 
 /**
  * mdlock_free_pages() - MmFreePagesFromMdl

@@ -286,6 +286,7 @@ static void obj_free_pages(struct mdlock_obj *obj)
 	unsigned long n = obj->charged;
 
 	mdlock_free_pages(obj->mdl);
+	mdl_uncharge_pages(n);
 	memlock_uncharge(obj);
 	atomic_long_dec(&mf->locked_mdls);
 	atomic_long_sub(n, &mf->locked_pages);
@@ -664,8 +665,13 @@ static long mdlock_ioctl_lock(struct mdlock_file *mf, void __user *argp)
 /*
  * MmAllocatePagesForMdlEx for user space: the pages always zeroed (they
  * reach user space: never MM_DONT_ZERO_ALLOCATION), never NO_WAIT,
- * charged as locked pages are, for the length asked before allocating,
- * the rest given back once the allocation says how much it got.
+ * charged as locked pages are (RLIMIT_MEMLOCK for the length asked before
+ * allocating, the rest given back once the allocation says how much it
+ * got; the module-wide limit; the memory cgroup).  Where the pages are and
+ * how they are cached is CAP_SYS_ADMIN's to choose: placed, contiguous or
+ * uncached memory tells where frames are (as /proc/PID/pagemap would) and
+ * serves Rowhammer, and changing a cache type flushes every CPU's TLB;
+ * anyone else gets cached pages from anywhere.
  */
 static long mdlock_ioctl_alloc_pages(struct mdlock_file *mf, void __user *argp)
 {
@@ -683,6 +689,9 @@ static long mdlock_ioctl_alloc_pages(struct mdlock_file *mf, void __user *argp)
 		return -EINVAL;
 	if (!current->mm)
 		return -EINVAL;
+	if ((args.low || args.high < (u64)S64_MAX || args.skip || args.cache != MDLOCK_CACHED ||
+	     (args.flags & ~MDLOCK_ALLOC_FULLY_REQUIRED)) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	ret = space_register(mf);
 	if (ret)
 		return ret;
@@ -695,8 +704,8 @@ static long mdlock_ioctl_alloc_pages(struct mdlock_file *mf, void __user *argp)
 		ret = -ENOMEM;
 		goto out_put;
 	}
-	mdl = mdlock_alloc_pages(args.low, args.high, args.skip, args.length, args.cache,
-				 args.flags);
+	mdl = mdl_alloc_pages(args.low, args.high, args.skip, args.length, args.cache,
+			      args.flags, __GFP_ACCOUNT);
 	if (!mdl) {
 		memlock_uncharge(obj);
 		args.status = (__force u32)STATUS_INSUFFICIENT_RESOURCES;
@@ -705,9 +714,20 @@ static long mdlock_ioctl_alloc_pages(struct mdlock_file *mf, void __user *argp)
 	}
 	got = mdl->ByteCount >> PAGE_SHIFT;
 	memlock_reduce(obj, want - got);
+	if (!mdl_charge_pages(got)) {
+		/* the module-wide limit (page_lock_limit), as for locks */
+		mdlock_free_pages(mdl);
+		mdlock_free(mdl);
+		memlock_uncharge(obj);
+		args.status = (__force u32)STATUS_WORKING_SET_QUOTA;
+		ret = -ENOMEM;
+		goto out_put;
+	}
 	obj->mdl = mdl;
 	atomic_long_inc(&mf->locked_mdls);
 	atomic_long_add(got, &mf->locked_pages);
+	/* Before the handle is reachable: FREE may end the MDL at once after. */
+	args.allocated = (u64)got << PAGE_SHIFT;
 	/* Complete: from here on it is reachable, and may be freed at once. */
 	ret = obj_insert(mf, obj, &args.handle);
 	if (ret) {
@@ -715,7 +735,6 @@ static long mdlock_ioctl_alloc_pages(struct mdlock_file *mf, void __user *argp)
 		mdlock_free(mdl);
 		goto out_put;
 	}
-	args.allocated = mdl->ByteCount;
 	args.status = (__force u32)STATUS_SUCCESS;
 	/* The handle exists: closing the file frees it. */
 	return copy_to_user(argp, &args, sizeof(args)) ? -EFAULT : 0;

@@ -31,12 +31,14 @@
  * @dir: the direction it was mapped for
  * @rel: record with room for the frames, to keep them referenced while an
  *       unmapping is deferred
+ * @unmapped: dma_unmap_sgtable() was done (only the freeing was deferred)
  */
 struct mdl_dma {
 	struct sg_table sgt;
 	struct device *dev;
 	enum dma_data_direction dir;
 	struct mdl_release *rel;
+	bool unmapped;
 };
 
 /**
@@ -49,7 +51,8 @@ struct mdl_dma {
  */
 void mdl_dma_release(struct mdl_dma *d)
 {
-	dma_unmap_sgtable(d->dev, &d->sgt, d->dir, 0);
+	if (!d->unmapped)
+		dma_unmap_sgtable(d->dev, &d->sgt, d->dir, 0);
 	sg_free_table(&d->sgt);
 	put_device(d->dev);
 	kfree(d);
@@ -61,7 +64,9 @@ void mdl_dma_release(struct mdl_dma *d)
  *       not I/O space, each frame referenced
  * @dev: the device that will access the frames
  * @dir: DMA_TO_DEVICE, or DMA_FROM_DEVICE and DMA_BIDIRECTIONAL (the device
- *       writes the frames: a write or modify lock, or allocated pages)
+ *       writes the frames: a write or modify lock held with pins, not
+ *       get_user_pages references, which go stale across fork and
+ *       copy-on-write; or allocated pages)
  * @sgt: set to the mapped table: its entries cover the buffer's bytes
  *       (the first starts ByteOffset into its frame, the lengths add up to
  *       ByteCount); use sg_dma_address() and sg_dma_len() of its DMA
@@ -72,15 +77,22 @@ void mdl_dma_release(struct mdl_dma *d)
  * DMA mapping per MDL at a time; as the DMA API requires, a frame must
  * not be in two device-writable mappings at once (two MDLs over one
  * buffer both mapped DMA_FROM_DEVICE).  The caller syncs as the DMA API asks
- * (dma_sync_sgtable_for_cpu() and _for_device()) between transfers.
+ * (dma_sync_sgtable_for_cpu() and _for_device()) between transfers.  The
+ * entries follow the device's largest segment; its segment boundary is
+ * not applied (dma-direct does not need it; a device with one smaller
+ * than its buffers should split the table itself).  An unlock where the
+ * caller cannot sleep unmaps at once but frees the table and drops the
+ * device reference from a work item: a driver calls
+ * mdlock_flush_deferred() in its remove() before the device goes.
  *
  * Context: Process context, may sleep.
  * Return: STATUS_SUCCESS; STATUS_INVALID_PARAMETER for no device, a bad
- * direction, a device-writable mapping of a read lock, or an MDL already
- * mapped for DMA; STATUS_NOT_SUPPORTED for a partial, I/O-space or
- * unlocked MDL; STATUS_INSUFFICIENT_RESOURCES when memory or the device's
- * mapping space runs out; STATUS_INVALID_DEVICE_REQUEST for a refused
- * call (reported).
+ * direction, a device-writable mapping of a read lock or of get_user_pages
+ * references, or an MDL already mapped for DMA; STATUS_NOT_SUPPORTED for
+ * a partial, I/O-space or unlocked MDL, or a device whose largest segment
+ * is below a page; STATUS_INSUFFICIENT_RESOURCES when memory or the
+ * device's mapping space runs out; STATUS_INVALID_DEVICE_REQUEST for a
+ * refused call (reported).
  */
 mdl_status_t mdlock_dma_map(struct mdl *mdl, struct device *dev, enum dma_data_direction dir,
 			    struct sg_table **sgt)
@@ -107,8 +119,11 @@ mdl_status_t mdlock_dma_map(struct mdl *mdl, struct device *dev, enum dma_data_d
 		return STATUS_NOT_SUPPORTED;
 	if (!dev || (dir != DMA_TO_DEVICE && dir != DMA_FROM_DEVICE &&
 		     dir != DMA_BIDIRECTIONAL) ||
-	    (dir != DMA_TO_DEVICE && mdl_read_locked(mdl)) || mdl->Private.dma)
+	    (dir != DMA_TO_DEVICE &&
+	     (mdl_read_locked(mdl) || (mdl->Private.flags & MDLP_GET))) || mdl->Private.dma)
 		return STATUS_INVALID_PARAMETER;
+	if (dma_get_max_seg_size(dev) < PAGE_SIZE)
+		return STATUS_NOT_SUPPORTED;
 
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
@@ -118,8 +133,8 @@ mdl_status_t mdlock_dma_map(struct mdl *mdl, struct device *dev, enum dma_data_d
 		goto fail;
 	for (i = 0; i < n; i++)
 		pages[i] = pfn_to_page(mdl_pfns(mdl)[i]);
-	/* the device's largest segment, in whole pages (at least one) */
-	seg = max_t(unsigned int, dma_get_max_seg_size(dev) & PAGE_MASK, PAGE_SIZE);
+	/* the device's largest segment, in whole pages */
+	seg = dma_get_max_seg_size(dev) & PAGE_MASK;
 	err = sg_alloc_table_from_pages_segment(&d->sgt, pages, n, mdl->ByteOffset,
 						mdl->ByteCount, seg, GFP_KERNEL);
 	kvfree(pages);
@@ -174,9 +189,15 @@ EXPORT_SYMBOL_NS_GPL(mdlock_dma_unmap, MDLOCK);
  * mdl_dma_detach() - before an MDL's frames go: remove its DMA mapping
  * @mdl: the MDL, about to be unlocked or to have its pages freed
  * @n: frames it holds
- * @may_sleep: the caller may sleep: unmap now
+ * @may_sleep: the caller may sleep: unmap and free now
  *
- * Else the work item unmaps it, the frames referenced until then.
+ * Where the caller cannot sleep the mapping is still removed at once
+ * (the DMA API allows it in atomic context): a later unmap would copy a
+ * bounce buffer back over what the process wrote after the unlock.  The
+ * work item frees the table and drops the device.  Only where nothing may
+ * be freed either (PREEMPT_RT with interrupts or preemption off, where
+ * swiotlb's locks sleep) is the unmapping itself deferred, the frames
+ * referenced until then.
  *
  * Context: Any context.
  */
@@ -192,6 +213,11 @@ void mdl_dma_detach(struct mdl *mdl, unsigned long n, bool may_sleep)
 		mdl_dma_release(d);
 		return;
 	}
-	mdl_mapref_add(d->rel, mdl_pfns(mdl), n);
+	if (mdl_can_free_pages()) {
+		dma_unmap_sgtable(d->dev, &d->sgt, d->dir, 0);
+		d->unmapped = true;
+	} else {
+		mdl_mapref_add(d->rel, mdl_pfns(mdl), n);
+	}
 	mdl_defer_dma(d->rel, d);
 }

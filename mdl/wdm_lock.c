@@ -29,6 +29,7 @@
 
 #include <linux/atomic.h>
 #include <linux/export.h>
+#include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/hugetlb.h>
 #include <linux/llist.h>
@@ -759,12 +760,27 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
  * memory, or pages a driver set aside): a PFN map of ordinary RAM (a
  * driver's remap_pfn_range() of its buffer, mdlock's own user mappings) is
  * refused, since nothing would keep those frames.  Not-yet-faulted
- * entries are faulted in first.
+ * entries are faulted in first.  The area's file (the device's) is held
+ * open until the unlock, so that its driver keeps the memory.
  * Return: false if the range is not in such an area (lock it as pages),
  * else true with *@status: STATUS_SUCCESS, or STATUS_ACCESS_VIOLATION for
  * a range past the area, an access it does not allow, nothing mapped, or
  * RAM.
  */
+/*
+ * A frame the page allocator does not own: no struct page, or a reserved
+ * one that is not ZONE_DEVICE memory (which is refcounted and reused).
+ */
+static bool io_frame(unsigned long pfn)
+{
+	struct page *page;
+
+	if (!pfn_valid(pfn))
+		return true;
+	page = pfn_to_page(pfn);
+	return PageReserved(page) && !is_zone_device_page(page);
+}
+
 static bool lock_io_space(struct mdl *mdl, struct mm_struct *mm, unsigned long n, bool write,
 			  mdl_status_t *status)
 {
@@ -785,18 +801,23 @@ static bool lock_io_space(struct mdl *mdl, struct mm_struct *mm, unsigned long n
 		goto out;
 	for (i = 0; i < n; i++) {
 		addr = va + (i << PAGE_SHIFT);
-		if (mdl_follow_pfn(vma, addr, &pfn, &writable) &&
+		/* not there yet, or read-only for a write lock: fault it in */
+		if ((mdl_follow_pfn(vma, addr, &pfn, &writable) || (write && !writable)) &&
 		    (fixup_user_fault(mm, addr, write ? FAULT_FLAG_WRITE : 0, NULL) ||
 		     mdl_follow_pfn(vma, addr, &pfn, &writable)))
 			break;
-		if ((write && !writable) || (pfn_valid(pfn) && !PageReserved(pfn_to_page(pfn))))
+		if ((write && !writable) || !io_frame(pfn))
 			break;
 		pfns[i] = pfn;
 	}
-	if (i == n)
+	if (i == n) {
 		*status = STATUS_SUCCESS;
-	else
+		/* the device's file stays open: its memory stays the device's */
+		if (vma->vm_file)
+			mdl->Private.io_file = get_file(vma->vm_file);
+	} else {
 		memset(pfns, 0, n * sizeof(*pfns));
+	}
 out:
 	mmap_read_unlock(mm);
 	return io;
@@ -993,6 +1014,10 @@ static mdl_status_t lock_for(struct module *client, struct mdl *mdl,
 out_release:
 	if (counted && !io)
 		mdl_counts_sub(mdl_pfns(mdl), n);
+	if (mdl->Private.io_file) {
+		fput(mdl->Private.io_file);
+		mdl->Private.io_file = NULL;
+	}
 	mdl_release_free(rel);
 	release_pages_of(mdl_pfns(mdl), n, hold, false);
 	memset(mdl_pfns(mdl), 0, n * sizeof(PFN_NUMBER));
@@ -1163,6 +1188,11 @@ mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep)
 	mdl->Private.flags &= ~(MDLP_HOLD_MASK | MDLP_FILE_PAGES | MDLP_NOREF);
 	mdl->Private.flags |= MDLP_WAS_LOCKED;
 	mdl->MdlFlags &= ~(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION | MDL_IO_SPACE);
+	if (mdl->Private.io_file) {
+		/* any context: fput() defers the last close */
+		fput(mdl->Private.io_file);
+		mdl->Private.io_file = NULL;
+	}
 	if (owner)
 		mdl_owner_put(owner);
 	return STATUS_SUCCESS;

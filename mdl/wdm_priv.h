@@ -41,6 +41,8 @@ static inline bool mdl_read_locked(const struct mdl *mdl)
 }
 
 struct mdl *mdl_alloc_mdl(const void *va, size_t length, bool atomic);
+struct mdl *mdl_alloc_pages(u64 low, u64 high, u64 skip, size_t bytes, int cache, u32 flags,
+			    gfp_t gfp);
 void mdl_free_alloc_pages(const PFN_NUMBER *pfns, unsigned long n, u32 cache, bool free);
 
 void mdl_mapref_add(struct mdl_release *rel, const PFN_NUMBER *pfns, unsigned long n);

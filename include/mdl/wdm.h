@@ -105,6 +105,7 @@ typedef struct task_struct *PEPROCESS;
  * @urel: record made with the first of them: the frames are referenced
  *        with it while they are revoked
  * @dma: the MDL's frames mapped for a device (mdlock_dma_map()), or NULL
+ * @io_file: an I/O-space lock's device file, held open until the unlock
  *
  * Not part of the Windows MDL; drivers leave it alone.  Between the
  * Windows fields and the PFN array, so MmSizeOfMdl() counts it.
@@ -122,6 +123,7 @@ struct mdl_private {
 	struct mdl_umap *umaps;
 	struct mdl_release *urel;
 	struct mdl_dma *dma;
+	struct file *io_file;
 };
 
 /**
