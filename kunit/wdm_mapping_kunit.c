@@ -860,24 +860,10 @@ static void reserved_partial_stays_until_unmapped(struct kunit *test)
 
 /* ---- DMA */
 
-static void mt_unregister(void *pdev)
-{
-	platform_device_unregister(pdev);
-}
-
 /* A platform device that DMAs through the direct mapping, any segment size. */
 static struct device *mt_dma_device(struct kunit *test)
 {
-	struct platform_device *pdev;
-
-	pdev = platform_device_register_simple("mdlock_kunit_dma", PLATFORM_DEVID_AUTO, NULL, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(pdev));
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mt_unregister, pdev), 0);
-	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64)), 0);
-	/* void on 6.12, int on 6.1: read back */
-	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
-	KUNIT_ASSERT_EQ(test, dma_get_max_seg_size(&pdev->dev), UINT_MAX);
-	return &pdev->dev;
+	return mdlt_dma_device(test, "mdlock_kunit_dma");
 }
 
 /* Runs of consecutive frames in the MDL's PFN array. */

@@ -881,11 +881,6 @@ static int st_thread_fn(void *data)
 
 KUNIT_DEFINE_ACTION_WRAPPER(st_vfree, vfree, const void *);
 
-static void st_unregister(void *pdev)
-{
-	platform_device_unregister(pdev);
-}
-
 static void st_free_resv(void *base)
 {
 	MmFreeMappingAddress(base, ST_TAG);
@@ -1106,7 +1101,6 @@ static void st_report(struct kunit *test, struct stress *st, s64 ms)
 static void stress_lock_map_partial_unlock_in_all_contexts(struct kunit *test)
 {
 	unsigned long total, process, acq0, rel0, acq1, rel1, user_locks = 0;
-	struct platform_device *pdev;
 	struct st_thread *t;
 	struct stress *st;
 	struct task_struct *task;
@@ -1129,14 +1123,7 @@ static void stress_lock_map_partial_unlock_in_all_contexts(struct kunit *test)
 	st_setup_buf(test, st, 6, ST_USER, 6 * PAGE_SIZE, 0, 0);
 	st->frames = kunit_kcalloc(test, st->nframes, sizeof(*st->frames), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, st->frames);
-	pdev = platform_device_register_simple("mdlock_kunit_stress", PLATFORM_DEVID_AUTO, NULL, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(pdev));
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, st_unregister, pdev), 0);
-	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64)), 0);
-	/* void on 6.12, int on 6.1: read back */
-	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
-	KUNIT_ASSERT_EQ(test, dma_get_max_seg_size(&pdev->dev), UINT_MAX);
-	st->dev = &pdev->dev;
+	st->dev = mdlt_dma_device(test, "mdlock_kunit_stress");
 	for (i = 0; i < ST_NBUFS; i++) {
 		struct st_buf *buf = &st->buf[i];
 		unsigned int p;

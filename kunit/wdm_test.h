@@ -9,8 +9,10 @@
 
 #include <kunit/resource.h>
 #include <kunit/test.h>
+#include <linux/dma-mapping.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/platform_device.h>
 #include <linux/mman.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -150,6 +152,29 @@ static inline PMDL mdlt_alloc(struct kunit *test, unsigned long va, ULONG length
 static inline void mdlt_free(struct kunit *test, PMDL mdl)
 {
 	kunit_release_action(test, mdlt_mdl_release, mdl);
+}
+
+static inline void mdlt_unregister(void *pdev)
+{
+	platform_device_unregister(pdev);
+}
+
+/*
+ * A platform device that DMAs through the direct mapping, segments of any
+ * size, unregistered when the test ends.
+ */
+static inline struct device *mdlt_dma_device(struct kunit *test, const char *name)
+{
+	struct platform_device *pdev;
+
+	pdev = platform_device_register_simple(name, PLATFORM_DEVID_AUTO, NULL, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(pdev));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mdlt_unregister, pdev), 0);
+	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64)), 0);
+	/* void on 6.12, int on 6.1: read back */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
+	KUNIT_ASSERT_EQ(test, dma_get_max_seg_size(&pdev->dev), UINT_MAX);
+	return &pdev->dev;
 }
 
 /* The number of bug checks reported so far (and the last one in @last). */

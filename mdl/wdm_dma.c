@@ -98,6 +98,7 @@ mdl_status_t mdlock_dma_map(struct mdl *mdl, struct device *dev, enum dma_data_d
 			    struct sg_table **sgt)
 {
 	unsigned long n = mdl_span(mdl), i;
+	mdl_status_t status;
 	unsigned int seg;
 	struct page **pages;
 	struct mdl_dma *d;
@@ -111,12 +112,9 @@ mdl_status_t mdlock_dma_map(struct mdl *mdl, struct device *dev, enum dma_data_d
 			     "%s where it cannot sleep", __func__);
 		return STATUS_INVALID_DEVICE_REQUEST;
 	}
-	if (!mdl_rule_check(mdl, OP_MAP))
-		return STATUS_INVALID_DEVICE_REQUEST;
-	if (!(mdl->MdlFlags & MDL_PAGES_LOCKED) ||
-	    (mdl->MdlFlags & (MDL_PARTIAL | MDL_IO_SPACE)) ||
-	    (mdl->Private.flags & MDLP_NOREF))
-		return STATUS_NOT_SUPPORTED;
+	status = mdl_export_check(mdl);
+	if (!MDL_NT_SUCCESS(status))
+		return status;
 	if (!dev || (dir != DMA_TO_DEVICE && dir != DMA_FROM_DEVICE &&
 		     dir != DMA_BIDIRECTIONAL) ||
 	    (dir != DMA_TO_DEVICE &&

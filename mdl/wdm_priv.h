@@ -41,6 +41,8 @@ static inline bool mdl_read_locked(const struct mdl *mdl)
 }
 
 struct mdl *mdl_alloc_mdl(const void *va, size_t length, bool atomic);
+/* wdm_rules.c: may the frames be mapped into user space or for a device? */
+mdl_status_t mdl_export_check(struct mdl *mdl);
 struct mdl *mdl_alloc_pages(u64 low, u64 high, u64 skip, size_t bytes, int cache, u32 flags,
 			    gfp_t gfp);
 void mdl_free_alloc_pages(const PFN_NUMBER *pfns, unsigned long n, u32 cache, bool free);

@@ -24,6 +24,32 @@ u64 mdl_irql(void)
 			    MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARTIAL | MDL_IO_SPACE)
 
 /**
+ * mdl_export_check() - may an MDL's frames be mapped outside mdlock (into
+ * user space, for a device)?
+ * @mdl: the MDL
+ *
+ * Only what a lock holds and its unlock (or MmFreePagesFromMdl) takes
+ * back: locked by probe-and-lock or allocated, each frame referenced (not
+ * MDLP_NOREF), not partial (a partial MDL holds nothing: its source's
+ * unlock could not remove such a mapping), not I/O space.  Mapping an
+ * unlocked MDL is the broken rule of mdl_rule_check(OP_MAP), reported.
+ *
+ * Context: Any context.
+ * Return: STATUS_SUCCESS, STATUS_NOT_SUPPORTED, or
+ * STATUS_INVALID_DEVICE_REQUEST (reported).
+ */
+mdl_status_t mdl_export_check(struct mdl *mdl)
+{
+	if (!mdl_rule_check(mdl, OP_MAP))
+		return STATUS_INVALID_DEVICE_REQUEST;
+	if (!(mdl->MdlFlags & MDL_PAGES_LOCKED) ||
+	    (mdl->MdlFlags & (MDL_PARTIAL | MDL_IO_SPACE)) ||
+	    (mdl->Private.flags & MDLP_NOREF))
+		return STATUS_NOT_SUPPORTED;
+	return STATUS_SUCCESS;
+}
+
+/**
  * mdl_rule_check() - may an operation be done on an MDL in its state?
  * @mdl: the MDL
  * @op: the operation

@@ -146,25 +146,19 @@ void mdl_umap_prune(struct mdl *mdl)
 }
 
 /*
- * Whether @mdl may be mapped into user space: locked by probe-and-lock or
- * allocated (the lock, which revokes its user mappings, holds the frames),
- * each frame referenced (not MDLP_NOREF: nothing would keep a frame while
- * a revocation is pending), whole pages if they are kernel memory (no
- * neighbouring kernel data), not partial (a partial MDL holds nothing:
- * its source's unlock could not revoke its mappings), not I/O space, not
- * at its limit of mappings.
+ * Whether @mdl may be mapped into user space: what mdl_export_check()
+ * allows (the lock, which revokes its user mappings, holds the frames),
+ * whole pages if they are kernel memory (no neighbouring kernel data),
+ * not at its limit of mappings.
  */
 static mdl_status_t umap_check(struct mdl *mdl)
 {
+	mdl_status_t status = mdl_export_check(mdl);
 	struct mdl_umap *u;
 	unsigned int n = 0;
 
-	if (!mdl_rule_check(mdl, OP_MAP))
-		return STATUS_INVALID_DEVICE_REQUEST;
-	if (!(mdl->MdlFlags & MDL_PAGES_LOCKED) ||
-	    (mdl->MdlFlags & (MDL_PARTIAL | MDL_IO_SPACE)) ||
-	    (mdl->Private.flags & MDLP_NOREF))
-		return STATUS_NOT_SUPPORTED;
+	if (!MDL_NT_SUCCESS(status))
+		return status;
 	if (!mdl->Process && !(mdl->Private.flags & MDLP_ALLOC_PAGES) &&
 	    (mdl->ByteOffset || mdl->ByteCount % PAGE_SIZE))
 		return STATUS_INVALID_PARAMETER;
