@@ -1008,27 +1008,27 @@ static void dma_refusals(struct kunit *test)
 /* ---- I/O space */
 
 /* A device's memory: four pages, set aside (reserved) or not. */
-struct mt_iodev {
+struct mdlt_iodev {
 	struct page *pages;
 	bool reserved;
 };
 
-static int mt_iodev_mmap(struct file *file, struct vm_area_struct *vma)
+static int mdlt_iodev_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct mt_iodev *d = file->private_data;
+	struct mdlt_iodev *d = file->private_data;
 
 	return remap_pfn_range(vma, vma->vm_start, page_to_pfn(d->pages),
 			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
 }
 
-static const struct file_operations mt_iodev_fops = {
+static const struct file_operations mdlt_iodev_fops = {
 	.owner = THIS_MODULE,
-	.mmap = mt_iodev_mmap,
+	.mmap = mdlt_iodev_mmap,
 };
 
-static void mt_iodev_free(void *ctx)
+static void mdlt_iodev_free(void *ctx)
 {
-	struct mt_iodev *d = ctx;
+	struct mdlt_iodev *d = ctx;
 	int i;
 
 	for (i = 0; d->reserved && i < 4; i++)
@@ -1036,9 +1036,9 @@ static void mt_iodev_free(void *ctx)
 	__free_pages(d->pages, 2);
 }
 
-static struct mt_iodev *mt_iodev(struct kunit *test, bool reserved)
+struct mdlt_iodev *mdlt_iodev(struct kunit *test, bool reserved)
 {
-	struct mt_iodev *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
+	struct mdlt_iodev *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
 	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, d);
@@ -1047,18 +1047,21 @@ static struct mt_iodev *mt_iodev(struct kunit *test, bool reserved)
 	d->reserved = reserved;
 	for (i = 0; reserved && i < 4; i++)
 		SetPageReserved(d->pages + i);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mt_iodev_free, d), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mdlt_iodev_free, d), 0);
 	return d;
 }
 
-/* The device's mmap() in the test's process, as a driver's would be. */
-static unsigned long mt_iodev_map(struct kunit *test, struct mt_iodev *d, unsigned long prot)
+/*
+ * The device's mmap() in the test's process, as a driver's would be (the
+ * KUnit suites' shared helper, declared in wdm_test.h).
+ */
+unsigned long mdlt_iodev_map(struct kunit *test, struct mdlt_iodev *d, unsigned long prot)
 {
 	struct file *file;
 	unsigned long addr;
 
 	mdlt_user_buf(test, PAGE_SIZE, MT_RW);	/* the test's address space */
-	file = anon_inode_getfile("[mdlock_kunit_io]", &mt_iodev_fops, d, O_RDWR);
+	file = anon_inode_getfile("[mdlock_kunit_io]", &mdlt_iodev_fops, d, O_RDWR);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
 	addr = vm_mmap(file, 0, 4 * PAGE_SIZE, prot, MAP_SHARED, 0);
 	fput(file);
@@ -1066,10 +1069,19 @@ static unsigned long mt_iodev_map(struct kunit *test, struct mt_iodev *d, unsign
 	return addr;
 }
 
+/* Four reserved pages of a device mapped read-write; their first frame in *@pfn. */
+unsigned long mdlt_iodev_reserved(struct kunit *test, unsigned long *pfn)
+{
+	struct mdlt_iodev *d = mdlt_iodev(test, true);
+
+	*pfn = page_to_pfn(d->pages);
+	return mdlt_iodev_map(test, d, PROT_READ | PROT_WRITE);
+}
+
 static void io_space_lock_records_frames(struct kunit *test)
 {
-	struct mt_iodev *d = mt_iodev(test, true);
-	unsigned long addr = mt_iodev_map(test, d, MT_RW), pfn0 = page_to_pfn(d->pages);
+	struct mdlt_iodev *d = mdlt_iodev(test, true);
+	unsigned long addr = mdlt_iodev_map(test, d, MT_RW), pfn0 = page_to_pfn(d->pages);
 	unsigned long pins = mt_pins_taken(test), proc = mdlock_process_locked_pages(current);
 	int ref = page_ref_count(d->pages);
 	PMDL mdl = mdlt_alloc(test, addr + PAGE_SIZE + 0x10, 2 * PAGE_SIZE), part;
@@ -1119,9 +1131,9 @@ static void io_space_lock_records_frames(struct kunit *test)
  */
 static void io_space_refusals(struct kunit *test)
 {
-	struct mt_iodev *ram = mt_iodev(test, false), *dev = mt_iodev(test, true);
-	unsigned long a = mt_iodev_map(test, ram, MT_RW);
-	unsigned long b = mt_iodev_map(test, dev, PROT_READ);
+	struct mdlt_iodev *ram = mdlt_iodev(test, false), *dev = mdlt_iodev(test, true);
+	unsigned long a = mdlt_iodev_map(test, ram, MT_RW);
+	unsigned long b = mdlt_iodev_map(test, dev, PROT_READ);
 	unsigned long uaddr, va;
 	PMDL mdl, src;
 	int i;

@@ -10,7 +10,10 @@
  * bytes, change a mapping's protection, map into a reserved mapping or
  * into user space (and check the bytes there), map them for a device's
  * DMA (an sg_table, removed by whichever unlock comes), advance the start
- * (MmAdvanceMdl, which unlocks the pages passed), unlock and free.  A
+ * (MmAdvanceMdl, which unlocks the pages passed), unlock and free; and
+ * beside the pool, allocate pages for an MDL (MmAllocatePagesForMdlEx,
+ * freed in a thread or with bottom halves off) and lock a device's
+ * memory as I/O space.  A
  * share of the releases is handed off (an llist) to a hard-interrupt
  * hrtimer (HRTIMER_MODE_REL_HARD: still a hard interrupt on PREEMPT_RT),
  * which unmaps and unlocks, and to a softirq timer, which also frees and
@@ -134,6 +137,8 @@ struct st_thread {
 	unsigned long protects;
 	unsigned long reserved_maps;
 	unsigned long dma_maps;
+	unsigned long allocs;
+	unsigned long io_locks;
 	void *resv;		/* a reserved mapping of ST_MAX_SPAN + a page */
 	bool resv_used;		/* a slot's MDL is mapped in it */
 	unsigned long written;
@@ -148,6 +153,8 @@ struct st_thread {
 struct stress {
 	struct kunit *test;
 	struct mm_struct *mm;
+	unsigned long io_addr;	/* a device's mmap(): four reserved pages */
+	unsigned long io_pfn;	/* their first frame */
 	struct device *dev;	/* a platform device for the DMA mappings */
 	struct st_buf buf[ST_NBUFS];
 	struct st_frame *frames;
@@ -515,6 +522,93 @@ static void st_advance(struct st_thread *t, struct st_slot *s)
 		st_touch(t, buf, s->mdl->MappedSystemVa, s->off, s->len, s->write);
 }
 
+/*
+ * MmAllocatePagesForMdlEx of one to three pages: each frame counted once
+ * and zeroed, the bytes through the system mapping, then
+ * MmFreePagesFromMdl (with bottom halves off half the time: DISPATCH_LEVEL)
+ * and the frames uncounted.
+ */
+static void st_alloc_pages(struct st_thread *t)
+{
+	PHYSICAL_ADDRESS low = { .QuadPart = 0 }, high = { .QuadPart = S64_MAX };
+	unsigned int n = 1 + st_rand(&t->rnd, 3), i;
+	unsigned long pfn[3];
+	bool bh = st_rand(&t->rnd, 2);
+	PMDL mdl;
+	u8 *va;
+
+	mdl = MmAllocatePagesForMdlEx(low, high, low, n * PAGE_SIZE, MmCached,
+				      MM_ALLOCATE_FULLY_REQUIRED);
+	if (!mdl) {
+		st_fail(t->st, "thread %d: MmAllocatePagesForMdlEx(%u pages) failed", t->id, n);
+		return;
+	}
+	va = MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
+	for (i = 0; i < n; i++) {
+		pfn[i] = MmGetMdlPfnArray(mdl)[i];
+		if (mdlock_frame_lock_count(pfn[i]) != 1 || (va && va[i * PAGE_SIZE + 7]))
+			st_fail(t->st, "allocated page %u: lock count %u, byte %#x", i,
+				mdlock_frame_lock_count(pfn[i]), va ? va[i * PAGE_SIZE + 7] : 0);
+		if (va)
+			va[i * PAGE_SIZE + 7] = 0xa5;
+	}
+	if (!va)
+		st_fail(t->st, "thread %d: no system address for allocated pages", t->id);
+	if (bh)
+		local_bh_disable();
+	MmFreePagesFromMdl(mdl);
+	if (bh)
+		local_bh_enable();
+	ExFreePool(mdl);
+	for (i = 0; i < n; i++)
+		if (mdlock_frame_lock_count(pfn[i]))
+			st_fail(t->st, "freed page %u still counted", i);
+	t->allocs++;
+}
+
+/*
+ * Lock part of the device's memory (I/O space): its frames recorded, none
+ * counted; unlocked at once, with bottom halves off half the time.
+ */
+static void st_io_lock(struct st_thread *t)
+{
+	struct stress *st = t->st;
+	unsigned long first = st_rand(&t->rnd, 4), i;
+	unsigned long len = (1 + st_rand(&t->rnd, 4 - first)) * PAGE_SIZE - st_rand(&t->rnd, 64);
+	bool bh = st_rand(&t->rnd, 2);
+	NTSTATUS status;
+	PMDL mdl;
+
+	mdl = IoAllocateMdl((PVOID)(st->io_addr + first * PAGE_SIZE), len, FALSE, FALSE, NULL);
+	if (!mdl) {
+		st_fail(st, "thread %d: IoAllocateMdl for I/O space failed", t->id);
+		return;
+	}
+	status = MmProbeAndLockPages(mdl, UserMode, st_rand(&t->rnd, 2) ? IoWriteAccess :
+								       IoReadAccess);
+	if (!NT_SUCCESS(status) || !(mdl->MdlFlags & MDL_IO_SPACE)) {
+		st_fail(st, "thread %d: I/O-space lock: status %#x, flags %#x", t->id,
+			(__force u32)status, mdl->MdlFlags);
+		IoFreeMdl(mdl);
+		return;
+	}
+	for (i = 0; i < ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(mdl), len); i++)
+		if (MmGetMdlPfnArray(mdl)[i] != st->io_pfn + first + i ||
+		    mdlock_frame_lock_count(st->io_pfn + first + i))
+			st_fail(st, "I/O-space page %lu: pfn %#lx, lock count %u", i,
+				MmGetMdlPfnArray(mdl)[i],
+				mdlock_frame_lock_count(st->io_pfn + first + i));
+	if (bh)
+		local_bh_disable();
+	MmUnlockPages(mdl);
+	if (bh)
+		local_bh_enable();
+	if (mdl->MdlFlags & (MDL_IO_SPACE | MDL_PAGES_LOCKED))
+		st_fail(st, "I/O-space MDL flags %#x after the unlock", mdl->MdlFlags);
+	IoFreeMdl(mdl);
+	t->io_locks++;
+}
+
 /* Allocate an MDL over a random range of a random buffer, lock it, use it. */
 static void st_lock(struct st_thread *t, struct st_slot *s)
 {
@@ -836,7 +930,13 @@ static int st_thread_fn(void *data)
 		s = &t->slot[st_rand(&t->rnd, ST_SLOTS)];
 		switch (smp_load_acquire(&s->state)) {	/* as st_reap() */
 		case ST_FREE:
-			st_lock(t, s);
+			k = st_rand(&t->rnd, 32);
+			if (k == 0)
+				st_alloc_pages(t);
+			else if (k == 1)
+				st_io_lock(t);
+			else
+				st_lock(t, s);
 			t->ops++;
 			break;
 		case ST_HELD:
@@ -1033,7 +1133,8 @@ static void st_report(struct kunit *test, struct stress *st, s64 ms)
 {
 	unsigned long locks[ST_NKINDS] = {}, unlocks[ST_NCTX] = {}, sum_locks = 0;
 	unsigned long exact = 0, written = 0, verified = 0, selected = 0;
-	unsigned long advances = 0, umaps = 0, protects = 0, reserved = 0, dma = 0;
+	unsigned long advances = 0, umaps = 0, protects = 0, reserved = 0, dma = 0, allocs = 0;
+	unsigned long io = 0;
 	struct st_thread *t;
 	int i, k;
 
@@ -1055,9 +1156,12 @@ static void st_report(struct kunit *test, struct stress *st, s64 ms)
 		for (k = 0; k < ST_NCTX; k++)
 			unlocks[k] += atomic_long_read(&t->unlocks[k]);
 		kunit_info(test,
-			   "thread %d: %lu advances, %lu user mappings, %lu protection changes, %lu reserved mappings, %lu DMA mappings\n",
-			   i, t->advances, t->umaps, t->protects, t->reserved_maps, t->dma_maps);
+			   "thread %d: %lu advances, %lu user mappings, %lu protection changes, %lu reserved mappings, %lu DMA mappings, %lu page allocations, %lu I/O-space locks\n",
+			   i, t->advances, t->umaps, t->protects, t->reserved_maps, t->dma_maps,
+			   t->allocs, t->io_locks);
 		dma += t->dma_maps;
+		allocs += t->allocs;
+		io += t->io_locks;
 		advances += t->advances;
 		umaps += t->umaps;
 		protects += t->protects;
@@ -1089,6 +1193,8 @@ static void st_report(struct kunit *test, struct stress *st, s64 ms)
 	KUNIT_EXPECT_GT_MSG(test, protects, 0UL, "no MmProtectMdlSystemAddress");
 	KUNIT_EXPECT_GT_MSG(test, reserved, 0UL, "no reserved mapping");
 	KUNIT_EXPECT_GT_MSG(test, dma, 0UL, "no DMA mapping");
+	KUNIT_EXPECT_GT_MSG(test, allocs, 0UL, "no MmAllocatePagesForMdlEx");
+	KUNIT_EXPECT_GT_MSG(test, io, 0UL, "no I/O-space lock");
 	KUNIT_EXPECT_GT(test, written, 0UL);
 	KUNIT_EXPECT_GT(test, verified, 0UL);
 }
@@ -1124,6 +1230,7 @@ static void stress_lock_map_partial_unlock_in_all_contexts(struct kunit *test)
 	st->frames = kunit_kcalloc(test, st->nframes, sizeof(*st->frames), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, st->frames);
 	st->dev = mdlt_dma_device(test, "mdlock_kunit_stress");
+	st->io_addr = mdlt_iodev_reserved(test, &st->io_pfn);
 	for (i = 0; i < ST_NBUFS; i++) {
 		struct st_buf *buf = &st->buf[i];
 		unsigned int p;

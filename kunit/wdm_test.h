@@ -177,6 +177,12 @@ static inline struct device *mdlt_dma_device(struct kunit *test, const char *nam
 	return &pdev->dev;
 }
 
+/* wdm_mapping_kunit.c: a device's memory, mmap()ed (VM_IO | VM_PFNMAP) */
+struct mdlt_iodev;
+struct mdlt_iodev *mdlt_iodev(struct kunit *test, bool reserved);
+unsigned long mdlt_iodev_map(struct kunit *test, struct mdlt_iodev *d, unsigned long prot);
+unsigned long mdlt_iodev_reserved(struct kunit *test, unsigned long *pfn);
+
 /* The number of bug checks reported so far (and the last one in @last). */
 static inline u64 mdlt_bugchecks(struct mdlock_bugcheck *last)
 {

@@ -67,6 +67,12 @@
 #define MAX_THREADS	8
 #define MAX_PROCS	8
 #define NOPS		18	/* kinds of operation */
+/*
+ * The window a worker's mmap() of an MDL goes into, held PROT_NONE in
+ * between: an area placed anywhere could land in another thread's arena
+ * hole, which that thread's model expects empty.
+ */
+#define MWIN_PAGES	(HUGE_PAGES + 2)
 
 static size_t pg;
 static unsigned long long opt_seed;
@@ -196,6 +202,7 @@ struct worker {
 	unsigned char *buf, *buf2;
 	__u32 *counts;
 	__u64 *pfns;
+	char *mwin;		/* MWIN_PAGES held PROT_NONE: where op_mmap() maps */
 	bool dead;		/* diverged: stop and do not check the rest */
 	pthread_t tid;
 };
@@ -1529,6 +1536,14 @@ static void op_write(struct worker *w)
 	op_rw(w, true);
 }
 
+/* The window back to PROT_NONE over @pages (replacing the MDL's area, if any). */
+static void mwin_restore(struct worker *w, unsigned long pages)
+{
+	if (mmap(w->mwin, pages * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+		 MAP_NORESERVE, -1, 0) == MAP_FAILED)
+		diverge(w, "the mmap window could not be held again: %s", strerror(errno));
+}
+
 /*
  * mmap() of an MDL: a locked MDL's frames hold the bytes the model says
  * (read), a write lock's are written through the mapping (the model
@@ -1546,23 +1561,26 @@ static void op_mmap(struct worker *w)
 		return;
 	l = lock_of(w, m);
 	span = (m->addr % pg + m->len + pg - 1) / pg;
+	if (span > MWIN_PAGES)
+		return;
 	prot = PROT_READ | (!m->partial && m->locked && l->write ? PROT_WRITE : 0);
 	describe(w, "MMAP handle %u (%s%s), %lu pages", m->handle,
 		 m->partial ? "partial" : m->locked ? "locked" : "unlocked",
 		 prot & PROT_WRITE ? " for writing" : "", span);
-	p = mmap(NULL, span * pg, prot, MAP_SHARED, w->p->fd, (off_t)m->handle * pg);
+	p = mmap(w->mwin, span * pg, prot, MAP_SHARED | MAP_FIXED, w->p->fd,
+		 (off_t)m->handle * pg);
 	if (m->partial || !m->locked) {
-		if (p != MAP_FAILED) {
+		if (p != MAP_FAILED)
 			diverge(w, "mmap of an unlocked or partial MDL worked");
-			munmap(p, span * pg);
-		} else if (errno != EINVAL) {
+		else if (errno != EINVAL)
 			diverge(w, "mmap of an unlocked or partial MDL: %s, not EINVAL",
 				strerror(errno));
-		}
+		mwin_restore(w, span);
 		return;
 	}
 	if (p == MAP_FAILED) {
 		diverge(w, "mmap of a locked MDL: %s", strerror(errno));
+		mwin_restore(w, span);
 		return;
 	}
 	pick_rw(w, m, &off, &len);
@@ -1581,7 +1599,7 @@ static void op_mmap(struct worker *w)
 		if (i == len)
 			inc(&sh->reads_checked, 1);
 	}
-	munmap(p, span * pg);
+	mwin_restore(w, span);
 }
 
 /* The operations and their odds: the first whose bound exceeds the draw (0..999) runs. */
@@ -1604,6 +1622,10 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	unsigned long r;
 
+	w->mwin = mmap(NULL, MWIN_PAGES * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		       MAP_NORESERVE, -1, 0);
+	if (w->mwin == MAP_FAILED)
+		die("mmap window");
 	w->buf = malloc(RW_MAX_PAGES * pg + MDLOCK_MAX_BATCH);
 	w->buf2 = malloc(pg);
 	w->counts = calloc(MDLOCK_MAX_BATCH, sizeof(*w->counts));
