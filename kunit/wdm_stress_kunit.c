@@ -525,8 +525,7 @@ static void st_advance(struct st_thread *t, struct st_slot *s)
 /*
  * MmAllocatePagesForMdlEx of one to three pages: each frame counted once
  * and zeroed, the bytes through the system mapping, then
- * MmFreePagesFromMdl (with bottom halves off half the time: DISPATCH_LEVEL)
- * and the frames uncounted.
+ * MmFreePagesFromMdl (with bottom halves off half the time: DISPATCH_LEVEL).
  */
 static void st_alloc_pages(struct st_thread *t)
 {
@@ -560,9 +559,7 @@ static void st_alloc_pages(struct st_thread *t)
 	if (bh)
 		local_bh_enable();
 	ExFreePool(mdl);
-	for (i = 0; i < n; i++)
-		if (mdlock_frame_lock_count(pfn[i]))
-			st_fail(t->st, "freed page %u still counted", i);
+	/* (their counts are gone, but another thread may already have them) */
 	t->allocs++;
 }
 
