@@ -753,6 +753,20 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
 }
 
 /*
+ * A frame the page allocator does not own: no struct page, or a reserved
+ * one that is not ZONE_DEVICE memory (which is refcounted and reused).
+ */
+static bool io_frame(unsigned long pfn)
+{
+	struct page *page;
+
+	if (!pfn_valid(pfn))
+		return true;
+	page = pfn_to_page(pfn);
+	return PageReserved(page) && !is_zone_device_page(page);
+}
+
+/*
  * I/O space: a range inside one VM_IO or VM_PFNMAP area (a device's
  * mmap()) has no pages to pin.  Its frames are recorded and nothing is
  * taken (MDL_IO_SPACE), as on Windows.  Only frames the page allocator
@@ -767,20 +781,6 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
  * a range past the area, an access it does not allow, nothing mapped, or
  * RAM.
  */
-/*
- * A frame the page allocator does not own: no struct page, or a reserved
- * one that is not ZONE_DEVICE memory (which is refcounted and reused).
- */
-static bool io_frame(unsigned long pfn)
-{
-	struct page *page;
-
-	if (!pfn_valid(pfn))
-		return true;
-	page = pfn_to_page(pfn);
-	return PageReserved(page) && !is_zone_device_page(page);
-}
-
 static bool lock_io_space(struct mdl *mdl, struct mm_struct *mm, unsigned long n, bool write,
 			  mdl_status_t *status)
 {
@@ -1165,8 +1165,10 @@ mdl_status_t mdl_unlock(struct mdl *mdl, bool may_sleep)
 		return STATUS_INVALID_DEVICE_REQUEST;
 
 	/* No user or device mapping outlives the lock: removed before the frames go. */
-	mdl_umap_detach(mdl, n);
-	mdl_dma_detach(mdl, n, may_sleep);
+	if (unlikely(mdl->Private.umaps || mdl->Private.urel))
+		mdl_umap_detach(mdl, n);
+	if (unlikely(mdl->Private.dma))
+		mdl_dma_detach(mdl, n, may_sleep);
 	/* User frames are counted out as they are released; I/O space never was. */
 	if (!user && !(mdl->MdlFlags & MDL_IO_SPACE))
 		mdl_counts_sub(pfns, n);
