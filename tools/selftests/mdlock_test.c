@@ -1305,6 +1305,15 @@ TEST_F(mdl, mmap_refusals)
 		_exit(read_faults(p) ? 2 : 3);	/* SIGSEGV: not mapped here */
 	ASSERT_EQ(pid, waitpid(pid, &wst, 0));
 	EXPECT_TRUE(WIFSIGNALED(wst) && WTERMSIG(wst) == SIGSEGV);
+	/* nor may it map the handle through the file it inherited: EACCES */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		q = mdl_mmap(self->fd, h, 2, PROT_READ, MAP_SHARED);
+		_exit(!q && errno == EACCES ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &wst, 0));
+	EXPECT_TRUE(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
 	/*
 	 * The area holds the file: close() leaves it mapped and locked, and
 	 * unmapping it ends the file, which unlocks and frees the MDLs.
