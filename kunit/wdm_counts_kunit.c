@@ -25,9 +25,6 @@
 #define CT_BLOCK_PAGES	BIT(CT_BLOCK_ORDER)
 #define CT_BLOCK_BYTES	(CT_BLOCK_PAGES * PAGE_SIZE)
 
-/* Pages faulted after a buffer's, so the per-CPU LRU batch lets go of it. */
-#define CT_LRU_FLUSH	64
-
 #define CT_EXPECT_STATUS(test, got, want) \
 	KUNIT_EXPECT_EQ(test, CT_ST(got), CT_ST(want))
 #define CT_ASSERT_STATUS(test, got, want) \
@@ -38,25 +35,10 @@ static int ct_refs(unsigned long pfn)
 	return folio_ref_count(page_folio(pfn_to_page(pfn)));
 }
 
-/*
- * Fault CT_LRU_FLUSH fresh pages of a scratch buffer on the current CPU
- * (call with migration disabled, right after faulting the pages a test
- * measures): the per-CPU LRU batch then lets go of those pages' folios.
- */
-static size_t ct_flush_lru_batch(unsigned long scratch, u8 *tmp)
-{
-	size_t i, fails = 0;
-
-	for (i = 0; i < CT_LRU_FLUSH; i++)
-		fails += copy_to_user((void __user *)(scratch + i * PAGE_SIZE), tmp,
-				      PAGE_SIZE) != 0;
-	return fails;
-}
-
 /* @pages of anonymous user memory, page i filled with @byte + i. */
 static unsigned long ct_filled_buf(struct kunit *test, size_t pages, u8 byte)
 {
-	unsigned long uaddr = mdlt_user_buf(test, (pages + CT_LRU_FLUSH) * PAGE_SIZE, CT_RW);
+	unsigned long uaddr = mdlt_user_buf(test, (pages + MDLT_LRU_FLUSH) * PAGE_SIZE, CT_RW);
 	u8 *tmp = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
 	size_t i, fails = 0;
 
@@ -66,7 +48,7 @@ static unsigned long ct_filled_buf(struct kunit *test, size_t pages, u8 byte)
 		memset(tmp, (u8)(byte + i), PAGE_SIZE);
 		fails += copy_to_user((void __user *)(uaddr + i * PAGE_SIZE), tmp, PAGE_SIZE) != 0;
 	}
-	fails += ct_flush_lru_batch(uaddr + pages * PAGE_SIZE, tmp);
+	fails += mdlt_flush_lru_batch(uaddr + pages * PAGE_SIZE, tmp);
 	migrate_enable();
 	kunit_kfree(test, tmp);
 	KUNIT_ASSERT_EQ(test, fails, (size_t)0);
@@ -100,12 +82,12 @@ static unsigned long ct_double_mapped_page(struct kunit *test)
 			       MAP_SHARED | MAP_FIXED, 0);
 	KUNIT_ASSERT_EQ(test, first, addr);
 	KUNIT_ASSERT_EQ(test, second, addr + PAGE_SIZE);
-	scratch = mdlt_user_buf(test, CT_LRU_FLUSH * PAGE_SIZE, CT_RW);
+	scratch = mdlt_user_buf(test, MDLT_LRU_FLUSH * PAGE_SIZE, CT_RW);
 
 	memset(tmp, 'S', PAGE_SIZE);
 	migrate_disable();
 	fails = copy_to_user((void __user *)addr, tmp, PAGE_SIZE);
-	fails += ct_flush_lru_batch(scratch, tmp);
+	fails += mdlt_flush_lru_batch(scratch, tmp);
 	migrate_enable();
 	KUNIT_ASSERT_EQ(test, fails, (size_t)0);
 

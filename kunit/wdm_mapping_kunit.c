@@ -173,13 +173,23 @@ static void advance_past_end_refused(struct kunit *test)
  */
 static void advance_mapped_moves_system_va(struct kunit *test)
 {
+	u8 *tmp = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
 	unsigned long uaddr, pfn0;
+	size_t i, fails = 0;
 	int ref0;
 	u8 *va;
 	PMDL mdl;
 
-	uaddr = mdlt_user_buf(test, 3 * PAGE_SIZE, MT_RW);
-	mdlt_user_fill(test, uaddr, 3 * PAGE_SIZE, 0x11);
+	/* the pages, then the LRU batch made to let go of them: the counts hold still */
+	KUNIT_ASSERT_NOT_NULL(test, tmp);
+	memset(tmp, 0x11, PAGE_SIZE);
+	uaddr = mdlt_user_buf(test, (3 + MDLT_LRU_FLUSH) * PAGE_SIZE, MT_RW);
+	migrate_disable();
+	for (i = 0; i < 3; i++)
+		fails += copy_to_user((void __user *)(uaddr + i * PAGE_SIZE), tmp, PAGE_SIZE) != 0;
+	fails += mdlt_flush_lru_batch(uaddr + 3 * PAGE_SIZE, tmp);
+	migrate_enable();
+	KUNIT_ASSERT_EQ(test, fails, (size_t)0);
 	pfn0 = mdlt_user_pfn(test, uaddr);
 	ref0 = mdlt_pfn_refcount(pfn0);
 	mdl = mdlt_alloc(test, uaddr + 8, 3 * PAGE_SIZE - 8);

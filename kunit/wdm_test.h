@@ -85,6 +85,25 @@ static inline unsigned int mdlt_fail_nth_left(void)
 }
 #endif
 
+/* Pages faulted after a buffer's, so the per-CPU LRU batch lets go of it. */
+#define MDLT_LRU_FLUSH	64
+
+/*
+ * Fault MDLT_LRU_FLUSH fresh pages of a scratch buffer on the current CPU
+ * (call with migration disabled, right after faulting the pages a test
+ * measures): the per-CPU LRU batch then lets go of those pages' folios, so
+ * their reference counts hold still.  Return: the copies that failed.
+ */
+static inline size_t mdlt_flush_lru_batch(unsigned long scratch, u8 *tmp)
+{
+	size_t i, fails = 0;
+
+	for (i = 0; i < MDLT_LRU_FLUSH; i++)
+		fails += copy_to_user((void __user *)(scratch + i * PAGE_SIZE), tmp,
+				      PAGE_SIZE) != 0;
+	return fails;
+}
+
 /* Whether frame @pfn is pinned (FOLL_PIN) as the kernel sees it. */
 static inline bool mdlt_pfn_pinned(unsigned long pfn)
 {
