@@ -3,6 +3,13 @@
 # mdlock: the Windows MDL page-locking API on Linux.
 #
 #   make                build mdlock.ko against KDIR (default: the running kernel)
+#   make install        install it (updates/, depmod), the client kit in
+#                       /usr/src/mdlock-VERSION, the udev rule and group
+#                       mdlock, libmdlock and mdlockctl under PREFIX
+#   make dkms-install [KERNELS="rel..."]
+#                       register the sources with DKMS and build and install
+#                       the module for each kernel (default: the running one)
+#   make uninstall, make dkms-uninstall
 #   make demo           boot a QEMU guest with mdlock loaded and show it working
 #   make check          every test: static checks, KUnit, selftests, six kernels,
 #                       the detector canary, all compared with scripts/manifest
@@ -24,16 +31,26 @@ GUEST ?= debug
 
 all: modules
 
+# mdlock.ko alone: the test modules are built by the guests' scripts.
 modules:
 	@test -d "$(KDIR)" || { echo "mdlock: no kernel build tree at KDIR=$(KDIR);" \
 		"install linux-headers-$$(uname -r) or pass KDIR=<kernel build dir>" >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) MDLOCK_MODULE_ONLY=y modules
 
-modules_install:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+install: modules
+	@KDIR=$(KDIR) bash scripts/install.sh install
+
+uninstall:
+	@KDIR=$(KDIR) bash scripts/install.sh uninstall
+
+dkms-install:
+	@bash scripts/install.sh dkms
+
+dkms-uninstall:
+	@bash scripts/install.sh dkms-uninstall
 
 clean:
-	@test ! -d "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	@test ! -d "$(KDIR)" || $(MAKE) -C $(KDIR) M=$(CURDIR) MDLOCK_MODULE_ONLY=y clean
 	rm -rf build
 
 check:
@@ -54,4 +71,4 @@ bench:
 soak:
 	@GUEST=$(GUEST) SEEDS="$(SEEDS)" MINUTES="$(MINUTES)" OPS="$(OPS)" bash scripts/soak.sh
 
-.PHONY: all modules modules_install clean check manifest demo shell bench soak
+.PHONY: all modules install uninstall dkms-install dkms-uninstall clean check manifest demo shell bench soak

@@ -176,6 +176,106 @@ else
 fi
 }
 
+# ---- (a') packaging: DKMS, make install, the client kit
+# DKMS builds and installs mdlock for the Debian stock 6.1 and 6.12
+# kernels whose linux-headers are installed on the host (installed here if
+# missing); the stock-6.1 and stock-6.12 guests then load what DKMS built
+# (MDLOCK_DKMS=1: scripts/build-modules.sh), with their client modules
+# built against the installed copy.  A `make install` into a staging
+# directory must lay out the module, the kit, the udev rule and the
+# user-space side, and the samples and a libmdlock program (through
+# pkg-config) must build against it.
+packaging_checks() {
+	local version rels="" series env rel log=$MDLOCK_BUILD/packaging stage src f out
+	section "packaging: DKMS, make install, the client kit"
+	version=$(sed -n 's/^#define MDLOCK_VERSION_\(MAJOR\|MINOR\|PATCH\)[[:space:]]*\([0-9]*\)$/\2/p' \
+		include/mdl/mdlock.h | paste -sd.)
+	rm -rf "$log"
+	mkdir -p "$log"
+	for series in 6.1 6.12; do
+		env=$("$MDLOCK_TOP/scripts/guest-kernel.sh" "stock-$series") || { record fail "stock-$series kernel"; continue; }
+		rel=$(sed -n 's/^KREL=//p' "$env")
+		need_pkgs dkms pkgconf groff-base "linux-headers-$rel"
+		rels="$rels $rel"
+	done
+	if KERNELS="${rels# }" make -s -C "$MDLOCK_TOP" dkms-install >"$log/dkms.log" 2>&1; then
+		record ok "make dkms-install (mdlock $version for${rels})"
+	else
+		record fail "make dkms-install" "see $log/dkms.log"
+		tail -n 20 "$log/dkms.log" | sed 's/^/    /'
+	fi
+	for rel in $rels; do
+		if dkms status "mdlock/$version" -k "$rel" | grep -q ': installed' &&
+			[ -f "/var/lib/dkms/mdlock/$version/$rel/$(uname -m)/Module.symvers" ]; then
+			record ok "DKMS built mdlock $version for $rel against the host's headers (installed, Module.symvers kept)"
+		else
+			record fail "DKMS mdlock $version for $rel" "not installed, or no Module.symvers (see $log/dkms.log)"
+		fi
+	done
+	export MDLOCK_DKMS=1
+
+	# make install, staged, from a copy of the tree, against the last
+	# kernel's installed headers.
+	rel=${rels##* }
+	stage=$log/stage
+	src=$log/src
+	mkdir -p "$src"
+	cp -a Makefile Kbuild client.mk dkms.conf.in mdl include samples scripts tools udev Documentation "$src/"
+	if make -s -C "$src" KDIR="/lib/modules/$rel/build" >"$log/install.log" 2>&1 &&
+		make -s -C "$src" KDIR="/lib/modules/$rel/build" DESTDIR="$stage" PREFIX=/usr install \
+			>>"$log/install.log" 2>&1; then
+		out=
+		for f in "lib/modules/$rel/updates/mdlock.ko" "usr/src/mdlock-$version/$rel/Module.symvers" \
+			"usr/src/mdlock-$version/client.mk" "usr/src/mdlock-$version/dkms.conf" \
+			"usr/src/mdlock-$version/include/mdl/wdm.h" "usr/src/mdlock-$version/include/mdl/mdlock.h" \
+			"usr/src/mdlock-$version/include/uapi/linux/mdlock.h" "etc/udev/rules.d/60-mdlock.rules" \
+			usr/sbin/mdlockctl usr/lib/libmdlock.a usr/include/libmdlock.h usr/include/linux/mdlock.h \
+			usr/lib/pkgconfig/libmdlock.pc usr/share/man/man8/mdlockctl.8 usr/share/man/man3/libmdlock.3; do
+			[ -e "$stage/$f" ] || out="$out $f"
+		done
+		if [ -z "$out" ]; then
+			record ok "make install DESTDIR=... (module, kit, udev rule, libmdlock, mdlockctl, man pages)"
+		else
+			record fail "make install DESTDIR=..." "missing:$out"
+		fi
+	else
+		record fail "make install DESTDIR=..." "see $log/install.log"
+		tail -n 20 "$log/install.log" | sed 's/^/    /'
+	fi
+	# The client kit: the samples against the staged copy.
+	cp -a samples "$log/samples"
+	if make -C "$log/samples" KDIR="/lib/modules/$rel/build" MDLOCK="$stage/usr/src/mdlock-$version" \
+		modules >"$log/samples.log" 2>&1 && ! grep -E 'warning:|error:' "$log/samples.log"; then
+		record ok "samples/ build against the installed kit ($rel, $stage/usr/src/mdlock-$version)"
+	else
+		record fail "samples/ against the installed kit" "see $log/samples.log"
+		tail -n 20 "$log/samples.log" | sed 's/^/    /'
+	fi
+	# libmdlock through its pkg-config file: a program built with its flags
+	# runs and names a Windows status.
+	local flags
+	flags=$(PKG_CONFIG_SYSROOT_DIR=$stage PKG_CONFIG_LIBDIR=$stage/usr/lib/pkgconfig \
+		pkg-config --cflags --libs --static libmdlock 2>"$log/pkgconfig.log") || flags=
+	# shellcheck disable=SC2086 # $flags is words
+	if [ -n "$flags" ] && cc -Wall -Werror -o "$log/pkgconfig-demo" tools/lib/pkgconfig-demo.c \
+		$flags -static >>"$log/pkgconfig.log" 2>&1 &&
+		"$log/pkgconfig-demo" >>"$log/pkgconfig.log" 2>&1 &&
+		grep -q '^0xc0000005 STATUS_ACCESS_VIOLATION$' "$log/pkgconfig.log"; then
+		record ok "a libmdlock program built with pkg-config --cflags --libs libmdlock runs"
+	else
+		record fail "libmdlock with pkg-config" "see $log/pkgconfig.log"
+		sed 's/^/    /' "$log/pkgconfig.log" | head -n 20
+	fi
+	# The man pages, without warnings.
+	for f in Documentation/man/*.[0-9]; do
+		if out=$(LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$f" 2>&1) && [ -z "$out" ]; then
+			record ok "man page $f (groff -ww)"
+		else
+			record fail "man page $f" "$out"
+		fi
+	done
+}
+
 # ---- (b), (c), (d): the guests
 # selftest_results LOG GUEST: count the TAP results of each selftest run
 # (each program runs as root, and again as an unprivileged user: NAME@user).
@@ -380,6 +480,21 @@ detectors() {
 	esac
 }
 
+# dkms_module LOG GUEST: the stock 6.1 and 6.12 guests must have loaded
+# the mdlock.ko that DKMS built (its srcversion, from /sys/module, against
+# the one scripts/build-modules.sh read off DKMS's file).
+dkms_module() {
+	local log=$1 guest=$2 want got
+	case "$guest" in stock-6.1 | stock-6.12) ;; *) return 0 ;; esac
+	want=$(cat "$(dirname "$log")/dkms-srcversion" 2>/dev/null)
+	got=$(tr -d '\r' <"$log" | sed -n 's/^MDLOCK-MODULE: mdlock srcversion //p' | head -n 1)
+	if [ -n "$want" ] && [ "$want" = "$got" ]; then
+		record ok "$guest loaded the mdlock.ko DKMS built (srcversion $got)"
+	else
+		record fail "$guest DKMS module" "the guest loaded srcversion ${got:-none}, DKMS built ${want:-none}"
+	fi
+}
+
 # judge_guest GUEST LOG: everything check.sh reads from a guest's console
 # log; what ran goes to LOG.observed for the manifest.
 judge_guest() {
@@ -411,6 +526,7 @@ judge_guest() {
 		record fail "$guest verifier end checks" "no MDLOCK-VERIFIER-END: ok in the console"
 	fi
 	stress_results "$log" "$guest"
+	dkms_module "$log" "$guest"
 	detectors "$log" "$guest"
 	scan_log "$log" "$dmesg" "$guest"
 	if [ "$guest" = debug ]; then
@@ -561,6 +677,7 @@ if [ "$mode" = manifest ]; then
 fi
 
 [ "$mode" = check ] && static_checks
+[ "$mode" = check ] && packaging_checks
 
 # ---- (b) to (f): the guests
 for guest in $GUESTS; do

@@ -35,10 +35,10 @@ need_pkgs() {
 	fi
 	log "installing Debian packages: ${missing[*]}"
 	if [ -z "$apt_updated" ]; then
-		DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 || die "apt-get update failed"
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -q >&2 || die "apt-get update failed"
 		apt_updated=1
 	fi
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends \
 		"${missing[@]}" >&2 || die "apt-get install ${missing[*]} failed"
 }
 
@@ -51,7 +51,7 @@ need_base_pkgs() {
 apt_lists_ready() {
 	if [ -z "$apt_updated" ] && ! apt-cache show linux-source-6.12 >/dev/null 2>&1; then
 		[ "$(id -u)" -eq 0 ] || die "apt lists are empty; run apt-get update as root"
-		DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 || die "apt-get update failed"
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -q >&2 || die "apt-get update failed"
 		apt_updated=1
 	fi
 }

@@ -21,7 +21,7 @@
 #include <uapi/linux/mdlock.h>	/* MDLOCK_LOCK_PIN, MDLOCK_LOCK_GET */
 
 #define MDLOCK_VERSION_MAJOR	0
-#define MDLOCK_VERSION_MINOR	2
+#define MDLOCK_VERSION_MINOR	3
 #define MDLOCK_VERSION_PATCH	0
 
 /* The version as one number, comparable with MDLOCK_VERSION_CODE. */
