@@ -21,6 +21,7 @@
 #   make soak SEEDS="1 2 3" MINUTES=10 [GUEST=debug] [OPS=n]
 #                       the stress program for each seed, MINUTES each or
 #                       exactly OPS operations (a replay)
+#   make htmldocs       the documentation, Sphinx HTML in build/htmldocs/
 #   make clean
 #
 # demo, check and shell set up everything they need (Debian packages, the
@@ -71,4 +72,8 @@ bench:
 soak:
 	@GUEST=$(GUEST) SEEDS="$(SEEDS)" MINUTES="$(MINUTES)" OPS="$(OPS)" bash scripts/soak.sh
 
-.PHONY: all modules install uninstall dkms-install dkms-uninstall clean check manifest demo shell bench soak
+htmldocs:
+	@bash scripts/htmldocs.sh
+
+.PHONY: all modules install uninstall dkms-install dkms-uninstall clean check manifest demo shell \
+	bench soak htmldocs

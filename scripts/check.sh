@@ -3,7 +3,8 @@
 #
 # check.sh: everything `make check` runs, in order:
 #   (a) static checks on every source file: checkpatch --strict, sparse
-#       (C=2), a W=1 build with no warnings, kernel-doc -none;
+#       (C=2), a W=1 build with no warnings, kernel-doc -none, and the
+#       Sphinx documentation with no warnings (scripts/htmldocs.sh);
 #   (b) KUnit results parsed by the kernel's tools/testing/kunit/kunit.py
 #       from every guest log that has a KUnit run (debug, lean and rtdebug
 #       must);
@@ -173,6 +174,12 @@ if MDLOCK_VARIANT=w1 "$MDLOCK_TOP/scripts/build-modules.sh" debug W=1 >/dev/null
 	record ok "W=1 build against the debug kernel"
 else
 	record fail "W=1 build against the debug kernel"
+fi
+if bash "$MDLOCK_TOP/scripts/htmldocs.sh" >"$cpdir/htmldocs.log" 2>&1; then
+	record ok "htmldocs (Sphinx, no warnings)"
+else
+	record fail "htmldocs (Sphinx, no warnings)"
+	sed 's/^/    /' "$cpdir/htmldocs.log"
 fi
 }
 
