@@ -6,7 +6,6 @@
 # extension) and MDLOCK_KERNEL_DOC to its scripts/kernel-doc.
 
 import os
-import re
 import sys
 
 _here = os.path.dirname(os.path.abspath(__file__))
@@ -53,19 +52,3 @@ html_theme = 'alabaster'
 html_title = 'mdlock'
 html_show_sourcelink = False
 
-
-# kernel-doc turns "@name" into "**name**"; followed by "[" (as in
-# "@segments[i]" in mdl/wdm_lock.c) that is not valid reStructuredText.
-# Separate the two with an escaped space, which renders as nothing.
-_strong_then_bracket = re.compile(r'(\*\*\w+\*\*)\[')
-
-
-class _KernelDoc(kerneldoc.KernelDocDirective):
-    def do_parse(self, result, node):
-        for i, line in enumerate(result.data):
-            result.data[i] = _strong_then_bracket.sub(r'\1\\ [', line)
-        super().do_parse(result, node)
-
-
-def setup(app):
-    app.add_directive('kernel-doc', _KernelDoc, override=True)
