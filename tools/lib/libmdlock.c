@@ -24,7 +24,11 @@ static int xioctl(int fd, unsigned long cmd, void *arg)
 	return ioctl(fd, cmd, arg) ? -errno : 0;
 }
 
-/* Hand @st out through @status if the caller wants it; pass @ret through. */
+/*
+ * Hand @st out through @status if the caller wants it; pass @ret through.
+ * Call it with the ioctl's result already in @ret: the order in which a
+ * call's arguments are evaluated is unspecified.
+ */
 static int with_status(int ret, uint32_t st, uint32_t *status)
 {
 	if (status)
@@ -69,15 +73,19 @@ int mdlock_create(int fd, const void *addr, uint64_t length, uint32_t *handle)
 int mdlock_free(int fd, uint32_t handle, uint32_t *status)
 {
 	struct mdlock_handle h = { .handle = handle };
+	int ret;
 
-	return with_status(xioctl(fd, MDLOCK_IOC_FREE, &h), h.status, status);
+	ret = xioctl(fd, MDLOCK_IOC_FREE, &h);
+	return with_status(ret, h.status, status);
 }
 
 int mdlock_lock(int fd, uint32_t handle, uint32_t access, uint32_t flags, uint32_t *status)
 {
 	struct mdlock_lock l = { .handle = handle, .access = access, .flags = flags };
+	int ret;
 
-	return with_status(xioctl(fd, MDLOCK_IOC_LOCK, &l), l.status, status);
+	ret = xioctl(fd, MDLOCK_IOC_LOCK, &l);
+	return with_status(ret, l.status, status);
 }
 
 int mdlock_lock_selected(int fd, uint32_t handle, uint32_t access, uint32_t flags,
@@ -90,15 +98,19 @@ int mdlock_lock_selected(int fd, uint32_t handle, uint32_t access, uint32_t flag
 		.segments = (uintptr_t)segments,
 		.count = count,
 	};
+	int ret;
 
-	return with_status(xioctl(fd, MDLOCK_IOC_LOCK_SELECTED, &l), l.status, status);
+	ret = xioctl(fd, MDLOCK_IOC_LOCK_SELECTED, &l);
+	return with_status(ret, l.status, status);
 }
 
 int mdlock_unlock(int fd, uint32_t handle, uint32_t *status)
 {
 	struct mdlock_handle h = { .handle = handle };
+	int ret;
 
-	return with_status(xioctl(fd, MDLOCK_IOC_UNLOCK, &h), h.status, status);
+	ret = xioctl(fd, MDLOCK_IOC_UNLOCK, &h);
+	return with_status(ret, h.status, status);
 }
 
 int mdlock_partial(int fd, uint32_t source, const void *addr, uint64_t length,
@@ -148,8 +160,10 @@ static int rw(int fd, unsigned long cmd, uint32_t handle, uint64_t offset, uintp
 	      uint64_t length, uint32_t *status)
 {
 	struct mdlock_rw a = { .handle = handle, .offset = offset, .length = length, .buf = buf };
+	int ret;
 
-	return with_status(xioctl(fd, cmd, &a), a.status, status);
+	ret = xioctl(fd, cmd, &a);
+	return with_status(ret, a.status, status);
 }
 
 int mdlock_read(int fd, uint32_t handle, uint64_t offset, void *buf, uint64_t length,
