@@ -33,6 +33,10 @@
  *                       do it for a lock (see Documentation/windows-differences.rst)
  *   --hold              keep everything locked until SIGINT or SIGTERM
  *   --json              print JSON instead of tables
+ *
+ * Every ioctl goes through libmdlock (tools/lib/libmdlock.h); a failure
+ * is printed with its errno and, where the driver reports one, its
+ * NTSTATUS and that status's Windows name.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,63 +47,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <linux/mdlock.h>
+#include <libmdlock.h>
 
-#define MDLOCK_DEV	"/dev/mdlock"
 #define MAX_MDLS	16
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
-static const struct {
-	uint32_t status;
-	const char *name;
-} statuses[] = {
-	{ 0x00000000, "STATUS_SUCCESS" },
-	{ 0xC0000002, "STATUS_NOT_IMPLEMENTED" },
-	{ 0xC0000005, "STATUS_ACCESS_VIOLATION" },
-	{ 0xC000000D, "STATUS_INVALID_PARAMETER" },
-	{ 0xC0000010, "STATUS_INVALID_DEVICE_REQUEST" },
-	{ 0xC0000017, "STATUS_NO_MEMORY" },
-	{ 0xC000009A, "STATUS_INSUFFICIENT_RESOURCES" },
-	{ 0xC00000A1, "STATUS_WORKING_SET_QUOTA" },
-};
-
-static const char *status_name(uint32_t status)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(statuses); i++)
-		if (statuses[i].status == status)
-			return statuses[i].name;
-	return "STATUS_UNKNOWN";
-}
 
 static int json;
 
-/* An ioctl that failed: say which, with its errno and NTSTATUS. */
-static int fail(const char *what, uint32_t status)
+/*
+ * What failed: say which, with its errno (@err, negative as libmdlock
+ * returns it, or positive) and the NTSTATUS with its Windows name if the
+ * driver reported one (@status nonzero).
+ */
+static int fail(const char *what, int err, uint32_t status)
 {
-	int err = errno;
+	char text[MDLOCK_STRERROR_MAX];
 
-	if (status)
-		fprintf(stderr, "mdlockctl: %s: %s (errno %d), NTSTATUS 0x%08X %s\n", what,
-			strerror(err), err, status, status_name(status));
-	else
-		fprintf(stderr, "mdlockctl: %s: %s (errno %d)\n", what, strerror(err), err);
+	fprintf(stderr, "mdlockctl: %s: %s\n", what,
+		mdlock_strerror(err, status, text, sizeof(text)));
 	return 1;
 }
 
 static int open_dev(void)
 {
-	int fd = open(MDLOCK_DEV, O_RDWR | O_CLOEXEC);
+	int fd = mdlock_open(NULL);
 
 	if (fd < 0)
-		fprintf(stderr, "mdlockctl: open %s: %s%s\n", MDLOCK_DEV, strerror(errno),
-			errno == ENOENT ? " (is mdlock.ko loaded?)" :
-			errno == EACCES ? " (root, or a member of the device's group)" : "");
+		fprintf(stderr, "mdlockctl: open %s: %s%s\n", MDLOCK_DEVICE, strerror(-fd),
+			fd == -ENOENT ? " (is mdlock.ko loaded?)" :
+			fd == -EACCES ? " (root, or a member of the device's group)" : "");
 	return fd;
 }
 
@@ -121,9 +99,10 @@ static int help(FILE *out)
 static int cmd_version(int fd)
 {
 	struct mdlock_version ver;
+	int err = mdlock_version(fd, &ver);
 
-	if (ioctl(fd, MDLOCK_IOC_VERSION, &ver))
-		return fail("MDLOCK_IOC_VERSION", 0);
+	if (err)
+		return fail("MDLOCK_IOC_VERSION", err, 0);
 	printf("mdlock %u.%u.%u, ABI %u (this mdlockctl: ABI %u)\n",
 	       ver.major, ver.minor, ver.patch, ver.abi, MDLOCK_ABI_VERSION);
 	return 0;
@@ -132,9 +111,10 @@ static int cmd_version(int fd)
 static int cmd_stats(int fd)
 {
 	struct mdlock_stats st;
+	int err = mdlock_stats(fd, &st);
 
-	if (ioctl(fd, MDLOCK_IOC_STATS, &st))
-		return fail("MDLOCK_IOC_STATS", 0);
+	if (err)
+		return fail("MDLOCK_IOC_STATS", err, 0);
 	if (json) {
 		printf("{\"file\": {\"mdls\": %llu, ", (unsigned long long)st.file_mdls);
 		printf("\"locked_mdls\": %llu, ", (unsigned long long)st.file_locked_mdls);
@@ -160,14 +140,15 @@ static unsigned long long page_address(const struct mdlock_query *q, const uint6
 
 static int show_mdl(int fd, uint32_t handle, const uint64_t *segs, const char *title)
 {
-	struct mdlock_query q = { .handle = handle };
-	struct mdlock_pages p = { .handle = handle };
+	struct mdlock_query q;
 	uint32_t *counts;
 	uint64_t *pfns;
 	uint32_t i;
+	int err;
 
-	if (ioctl(fd, MDLOCK_IOC_QUERY, &q))
-		return fail("MDLOCK_IOC_QUERY", 0);
+	err = mdlock_query(fd, handle, &q);
+	if (err)
+		return fail("MDLOCK_IOC_QUERY", err, 0);
 	counts = calloc(q.pages, sizeof(*counts));
 	pfns = calloc(q.pages, sizeof(*pfns));
 	if (!counts || !pfns) {
@@ -176,13 +157,11 @@ static int show_mdl(int fd, uint32_t handle, const uint64_t *segs, const char *t
 		fprintf(stderr, "mdlockctl: out of memory\n");
 		return 1;
 	}
-	p.count = q.pages;
-	p.lock_counts = (uintptr_t)counts;
-	p.pfns = (uintptr_t)pfns;
-	if (ioctl(fd, MDLOCK_IOC_PAGES, &p)) {
+	err = mdlock_pages(fd, handle, 0, q.pages, counts, pfns);
+	if (err) {
 		free(counts);
 		free(pfns);
-		return fail("MDLOCK_IOC_PAGES", 0);
+		return fail("MDLOCK_IOC_PAGES", err, 0);
 	}
 	if (json) {
 		printf("{\"event\": \"%s\", \"handle\": %u, ", title, handle);
@@ -218,17 +197,17 @@ static int show_mdl(int fd, uint32_t handle, const uint64_t *segs, const char *t
 static int show_range(int fd, const char *buf, size_t size, const char *title)
 {
 	uint32_t pages = (((uintptr_t)buf & 4095) + size + 4095) / 4096, i;
-	struct mdlock_range r = { .addr = (uintptr_t)buf, .pages = pages };
 	uint32_t *counts = calloc(pages, sizeof(*counts));
+	int err;
 
 	if (!counts) {
 		fprintf(stderr, "mdlockctl: out of memory\n");
 		return 1;
 	}
-	r.lock_counts = (uintptr_t)counts;
-	if (ioctl(fd, MDLOCK_IOC_RANGE_COUNTS, &r)) {
+	err = mdlock_range_counts(fd, buf, pages, counts);
+	if (err) {
 		free(counts);
-		return fail("MDLOCK_IOC_RANGE_COUNTS", 0);
+		return fail("MDLOCK_IOC_RANGE_COUNTS", err, 0);
 	}
 	if (json) {
 		printf("{\"event\": \"%s\", \"buffer_lock_counts\": [", title);
@@ -310,13 +289,17 @@ static char *map_frames(int fd, uint32_t h, size_t pages, const struct lock_opts
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), at = o->select ? 0 : o->offset % page;
 	int prot = PROT_READ | (o->access == MDLOCK_ACCESS_READ ? 0 : PROT_WRITE);
-	char *map = mmap(NULL, pages * page, prot, MAP_SHARED, fd, (off_t)h * page);
 	static const char mark[] = "via mmap";
+	void *addr;
+	char *map;
+	int err;
 
-	if (map == MAP_FAILED) {
-		fail("mmap of the MDL", 0);
+	err = mdlock_mmap(fd, h, prot, &pages, &addr);
+	if (err) {
+		fail("mmap of the MDL", err, 0);
 		return NULL;
 	}
+	map = addr;
 	if (prot & PROT_WRITE)
 		memcpy(map + at, mark, sizeof(mark) - 1);
 	if (json) {
@@ -358,8 +341,8 @@ static int parse_select(const char *s, size_t pages, struct lock_opts *o)
 static int cmd_lock(int fd, const struct lock_opts *o)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	uint32_t handles[MAX_MDLS];
-	int i, n = 0, ret = 1, mfd = -1;
+	uint32_t handles[MAX_MDLS], status;
+	int i, n = 0, ret = 1, mfd = -1, err;
 	uint64_t *segs = NULL;
 	size_t map_pages = 0;
 	char *buf, *map = NULL;
@@ -367,7 +350,7 @@ static int cmd_lock(int fd, const struct lock_opts *o)
 	if (o->file) {
 		mfd = open(o->file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (mfd < 0 || ftruncate(mfd, o->size))
-			return fail(o->file, 0);
+			return fail(o->file, errno, 0);
 		buf = mmap(NULL, o->size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	} else {
 		buf = mmap(NULL, o->size, PROT_READ | PROT_WRITE,
@@ -376,14 +359,14 @@ static int cmd_lock(int fd, const struct lock_opts *o)
 	if (buf == MAP_FAILED) {
 		if (mfd >= 0)
 			close(mfd);
-		return fail("mmap", 0);
+		return fail("mmap", errno, 0);
 	}
 	memset(buf, '.', o->size);
 	if (o->mlock) {
 		long before = vmlck_kb();
 
 		if (mlock(buf + o->offset, o->size - o->offset)) {
-			fail("mlock", 0);
+			fail("mlock", errno, 0);
 			goto out;
 		}
 		if (json)
@@ -396,7 +379,7 @@ static int cmd_lock(int fd, const struct lock_opts *o)
 	if (o->select) {
 		segs = calloc(o->nselect, sizeof(*segs));
 		if (!segs) {
-			fail("calloc", 0);
+			fail("calloc", errno, 0);
 			goto out;
 		}
 		for (i = 0; i < (int)o->nselect; i++) {
@@ -407,55 +390,43 @@ static int cmd_lock(int fd, const struct lock_opts *o)
 	}
 
 	for (n = 0; n < o->mdls; n++) {
-		struct mdlock_create c = {
-			.addr = (uintptr_t)buf + o->offset,
-			.length = o->select ? o->nselect * page : o->size - o->offset,
-		};
-		struct mdlock_lock l = { .access = o->access, .flags = o->flags };
-		struct mdlock_lock_selected sl = {
-			.access = o->access,
-			.flags = o->flags,
-			.segments = (uintptr_t)segs,
-			.count = o->nselect,
-		};
+		uint64_t length = o->select ? o->nselect * page : o->size - o->offset;
 		char title[32];
 
-		if (ioctl(fd, MDLOCK_IOC_CREATE, &c)) {
-			fail("MDLOCK_IOC_CREATE", 0);
+		err = mdlock_create(fd, buf + o->offset, length, &handles[n]);
+		if (err) {
+			fail("MDLOCK_IOC_CREATE", err, 0);
 			goto out;
 		}
-		handles[n] = c.handle;
-		l.handle = c.handle;
-		sl.handle = c.handle;
-		if (o->select ? ioctl(fd, MDLOCK_IOC_LOCK_SELECTED, &sl) :
-				ioctl(fd, MDLOCK_IOC_LOCK, &l)) {
-			fail(o->select ? "MDLOCK_IOC_LOCK_SELECTED" : "MDLOCK_IOC_LOCK",
-			     o->select ? sl.status : l.status);
+		if (o->select)
+			err = mdlock_lock_selected(fd, handles[n], o->access, o->flags, segs,
+						   o->nselect, &status);
+		else
+			err = mdlock_lock(fd, handles[n], o->access, o->flags, &status);
+		if (err) {
+			fail(o->select ? "MDLOCK_IOC_LOCK_SELECTED" : "MDLOCK_IOC_LOCK", err,
+			     status);
 			n++;
 			goto out;
 		}
 		snprintf(title, sizeof(title), "locked #%d", n + 1);
-		if (show_mdl(fd, c.handle, segs, title) ||
+		if (show_mdl(fd, handles[n], segs, title) ||
 		    show_range(fd, buf + o->offset, o->size - o->offset, title))
 			goto out;
 	}
 
 	if (o->text) {
-		size_t shown;
+		size_t len = strlen(o->text), shown;
 		char *at;
-		struct mdlock_rw w = {
-			.handle = handles[0],
-			.length = strlen(o->text),
-			.buf = (uintptr_t)o->text,
-		};
 
-		if (ioctl(fd, MDLOCK_IOC_WRITE, &w)) {
-			fail("MDLOCK_IOC_WRITE", w.status);
+		err = mdlock_write(fd, handles[0], 0, o->text, len, &status);
+		if (err) {
+			fail("MDLOCK_IOC_WRITE", err, status);
 			goto out;
 		}
 		/* The MDL's first page; with --select, the first page of the list. */
 		at = segs ? (char *)(uintptr_t)segs[0] : buf + o->offset;
-		shown = segs && w.length > page ? page : w.length;
+		shown = segs && len > page ? page : len;
 		if (json) {
 			printf("{\"event\": \"wrote through system address\", ");
 			printf("\"text\": \"%s\", \"user_buffer\": \"%.*s\"}\n", o->text,
@@ -493,19 +464,19 @@ static int cmd_lock(int fd, const struct lock_opts *o)
 	ret = 0;
 out:
 	for (i = n - 1; i >= 0; i--) {
-		struct mdlock_handle u = { .handle = handles[i] };
-		struct mdlock_handle f = { .handle = handles[i] };
 		char title[32];
 
-		if (ioctl(fd, MDLOCK_IOC_UNLOCK, &u) == 0) {
+		err = mdlock_unlock(fd, handles[i], &status);
+		if (!err) {
 			snprintf(title, sizeof(title), "unlocked #%d", i + 1);
 			show_range(fd, buf + o->offset, o->size - o->offset, title);
-		} else if (errno != EINVAL) {
-			fail("MDLOCK_IOC_UNLOCK", u.status);
+		} else if (err != -EINVAL) {
+			fail("MDLOCK_IOC_UNLOCK", err, status);
 			ret = 1;
 		}
-		if (ioctl(fd, MDLOCK_IOC_FREE, &f)) {
-			fail("MDLOCK_IOC_FREE", f.status);
+		err = mdlock_free(fd, handles[i], &status);
+		if (err) {
+			fail("MDLOCK_IOC_FREE", err, status);
 			ret = 1;
 		}
 	}
@@ -522,7 +493,7 @@ out:
 			       revoked ? "revoked (SIGBUS on access)" : "STILL THERE");
 		if (!revoked)
 			ret = 1;
-		munmap(map, map_pages * (size_t)sysconf(_SC_PAGESIZE));
+		mdlock_munmap(map, map_pages);
 	}
 	munmap(buf, o->size);
 	if (mfd >= 0)
@@ -546,49 +517,49 @@ static int cmd_alloc(int fd, const struct lock_opts *o, int contiguous, uint32_t
 			 (contiguous ? MDLOCK_ALLOC_REQUIRE_CONTIGUOUS_CHUNKS : 0),
 		.cache = cache,
 	};
-	struct mdlock_handle f = { 0 };
 	char back[64] = "";
 	char *map = NULL;
-	int ret = 0;
+	uint32_t status;
+	void *addr;
+	int ret = 0, err;
 
-	if (ioctl(fd, MDLOCK_IOC_ALLOC_PAGES, &a))
-		return fail("MDLOCK_IOC_ALLOC_PAGES", a.status);
+	err = mdlock_alloc_pages_ex(fd, &a);
+	if (err)
+		return fail("MDLOCK_IOC_ALLOC_PAGES", err, a.status);
 	pages = a.allocated / page;
 	if (show_mdl(fd, a.handle, NULL, "allocated"))
 		ret = 1;
 	if (!ret && o->text) {
 		size_t len = strlen(o->text);
-		struct mdlock_rw w = { .handle = a.handle, .buf = (uintptr_t)o->text };
-		struct mdlock_rw r = { .handle = a.handle, .buf = (uintptr_t)back };
 
 		if (len > sizeof(back) - 1)
 			len = sizeof(back) - 1;
-		w.length = len;
-		r.length = len;
-		if (ioctl(fd, MDLOCK_IOC_WRITE, &w) || ioctl(fd, MDLOCK_IOC_READ, &r))
-			ret = fail("MDLOCK_IOC_WRITE/READ", w.status ? w.status : r.status);
+		err = mdlock_write(fd, a.handle, 0, o->text, len, &status);
+		if (!err)
+			err = mdlock_read(fd, a.handle, 0, back, len, &status);
+		if (err)
+			ret = fail("MDLOCK_IOC_WRITE/READ", err, status);
 		else if (json)
 			printf("{\"event\": \"wrote and read back\", \"text\": \"%s\"}\n", back);
 		else
 			printf("wrote \"%s\" into the pages; read back \"%s\"\n", o->text, back);
 	}
 	if (!ret && o->mmap) {
-		map = mmap(NULL, pages * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-			   (off_t)a.handle * page);
-		if (map == MAP_FAILED) {
-			map = NULL;
-			ret = fail("mmap of the MDL", 0);
-		} else if (json) {
+		err = mdlock_mmap(fd, a.handle, PROT_READ | PROT_WRITE, &pages, &addr);
+		if (!err)
+			map = addr;
+		if (err)
+			ret = fail("mmap of the MDL", err, 0);
+		else if (json)
 			printf("{\"event\": \"mapped\", \"pages\": %zu, \"first\": \"%.8s\"}\n",
 			       pages, map);
-		} else {
+		else
 			printf("mapped its %zu pages at %p: they begin \"%.8s\"\n", pages,
 			       (void *)map, map);
-		}
 	}
-	f.handle = a.handle;
-	if (ioctl(fd, MDLOCK_IOC_FREE, &f))
-		ret = fail("MDLOCK_IOC_FREE", f.status);
+	err = mdlock_free(fd, a.handle, &status);
+	if (err)
+		ret = fail("MDLOCK_IOC_FREE", err, status);
 	if (map) {
 		bool revoked = read_faults(map);
 
@@ -600,7 +571,7 @@ static int cmd_alloc(int fd, const struct lock_opts *o, int contiguous, uint32_t
 			       revoked ? "revoked (SIGBUS on access)" : "STILL THERE");
 		if (!revoked)
 			ret = 1;
-		munmap(map, pages * page);
+		mdlock_munmap(map, pages);
 	}
 	return ret;
 }
@@ -720,6 +691,6 @@ int main(int argc, char **argv)
 		ret = cmd_alloc(fd, &o, contiguous, cache);
 	else
 		ret = help(stderr);
-	close(fd);
+	mdlock_close(fd);
 	return ret;
 }
