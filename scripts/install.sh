@@ -76,6 +76,7 @@ install_udev() {
 
 install_user() {
 	make -s -C tools O="$MDLOCK_BUILD/install-tools" DESTDIR="$DESTDIR" PREFIX="$PREFIX" install
+	[ -n "$DESTDIR" ] || ldconfig
 }
 
 case "$what" in
