@@ -75,4 +75,14 @@ fi
 if grep -E 'warning:|error:' "$out/build.log" >&2; then
 	die "module build against $name $* has warnings"
 fi
+# The samples (samples/), client modules of the mdlock just built.
+cp -a "$MDLOCK_TOP/samples" "$out/"
+if ! make -j"$(nproc)" -C "$KDIR" M="$out/samples" MDLOCK="$out" \
+	KBUILD_EXTRA_SYMBOLS="$out/Module.symvers" "$@" modules >"$out/samples/build.log" 2>&1; then
+	cat "$out/samples/build.log" >&2
+	die "samples build against $name failed"
+fi
+if grep -E 'warning:|error:' "$out/samples/build.log" >&2; then
+	die "samples build against $name $* has warnings"
+fi
 echo "$out"

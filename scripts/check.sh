@@ -127,7 +127,7 @@ denv=$("$MDLOCK_TOP/scripts/guest-kernel.sh" debug) || die "the debug guest kern
 KSRC_DEBUG=$KSRC
 
 cd "$MDLOCK_TOP" || exit 1
-sources=$(find mdl include kunit tests tools -name '*.[ch]' | LC_ALL=C sort)
+sources=$(find mdl include kunit tests tools samples -name '*.[ch]' | LC_ALL=C sort)
 
 # ---- (a) static checks
 static_checks() {

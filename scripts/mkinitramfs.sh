@@ -31,6 +31,9 @@ cp "$moddir/mdlock.ko" "$root/lib/mdlock/"
 cp "$moddir/tests/testmod/mdlock_testmod.ko" "$root/lib/mdlock/"
 # Loaded only by the bench plan
 cp "$moddir/tests/bench/mdlock_bench.ko" "$root/lib/mdlock/"
+# The sample drivers, loaded by /init for the selftests
+cp "$moddir"/samples/mdlock_sample_neither.ko "$moddir"/samples/mdlock_sample_direct.ko \
+	"$root/lib/mdlock/"
 cp "$tooldir/mdlockctl" "$tooldir/mdlock_stress" "$tooldir/mdlock_bench" "$root/bin/"
 cp "$tooldir"/selftests/* "$root/lib/mdlock/selftests/"
 # Symbols stay (the kernel's backtraces name module functions).

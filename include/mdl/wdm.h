@@ -12,11 +12,13 @@
 #ifndef _MDL_WDM_H
 #define _MDL_WDM_H
 
+#include <linux/atomic.h>
 #include <linux/build_bug.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
+#include <linux/string.h>
 #include <linux/types.h>
 
 #include <mdl/mdlock.h>
@@ -24,7 +26,7 @@
 /* Basic Windows types */
 #define VOID void
 typedef void *PVOID;
-typedef u8 UCHAR;
+typedef u8 UCHAR, *PUCHAR;
 typedef u8 BOOLEAN;
 typedef s8 CCHAR;
 typedef s16 CSHORT;
@@ -47,6 +49,25 @@ typedef mdl_status_t NTSTATUS;
 #endif
 
 #define NT_SUCCESS(status)	MDL_NT_SUCCESS(status)
+
+/* RtlCopyMemory, a macro on Windows too */
+#define RtlCopyMemory(dst, src, length)	memcpy((dst), (src), (length))
+
+/**
+ * InterlockedIncrement() - add one to a LONG, atomically
+ * @addend: the LONG
+ *
+ * Context: Any context.
+ * Return: the new value.
+ */
+static inline LONG InterlockedIncrement(LONG *addend)
+{
+	LONG old = READ_ONCE(*addend);
+
+	while (!try_cmpxchg(addend, &old, old + 1))
+		;
+	return old + 1;
+}
 
 typedef CCHAR KPROCESSOR_MODE;
 enum _MODE {
