@@ -729,6 +729,46 @@ static void partial_target_too_small_is_0x40(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), s.bugchecks + 1);
 }
 
+/*
+ * A mapped partial MDL rebuilt over a range its target cannot hold: the
+ * refusal leaves it describing nothing, so that mapping it is refused too
+ * (0xC4/0xB3) instead of reaching the pages of its first build.
+ */
+static void partial_refused_rebuild_leaves_nothing_to_map(struct kunit *test)
+{
+	unsigned long uaddr, pfn[3];
+	struct mdlock_bugcheck bc;
+	unsigned int before;
+	PMDL src, part;
+	u8 *sva;
+
+	src = rules_user_mdl(test, 3, 0, &uaddr);
+	rules_lock(test, src, IoWriteAccess);
+	rules_copy_pfns(pfn, src, 3);
+	sva = MmGetMdlVirtualAddress(src);
+	/* Room for one PFN only. */
+	part = mdlt_alloc(test, uaddr, 1);
+	IoBuildPartialMdl(src, part, sva, PAGE_SIZE);
+	KUNIT_ASSERT_TRUE(test, part->MdlFlags & MDL_PARTIAL);
+	KUNIT_ASSERT_NOT_NULL(test, MmGetSystemAddressForMdlSafe(part, NormalPagePriority));
+	MmPrepareMdlForReuse(part);
+
+	before = mdlt_bugchecks(NULL);
+	IoBuildPartialMdl(src, part, sva + PAGE_SIZE, 2 * PAGE_SIZE);
+	MDLT_EXPECT_BUGCHECK(test, before, 0x40, 0);
+	KUNIT_EXPECT_EQ(test, part->MdlFlags & (MDL_PARTIAL | MDL_MAPPED_TO_SYSTEM_VA |
+						MDL_PARTIAL_HAS_BEEN_MAPPED), 0);
+	KUNIT_EXPECT_NULL(test, part->MappedSystemVa);
+	KUNIT_EXPECT_NULL(test, MmGetSystemAddressForMdlSafe(part, NormalPagePriority));
+	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(&bc), before + 2);
+	KUNIT_EXPECT_EQ(test, bc.code, 0xC4U);
+	KUNIT_EXPECT_EQ(test, bc.param[0], 0xB3ULL);
+	rules_expect_frames(test, pfn, 3, 1);
+	mdlt_free(test, part);
+	MmUnlockPages(src);
+	rules_expect_frames(test, pfn, 3, 0);
+}
+
 static void partial_of_unlocked_source_is_0xc4(struct kunit *test)
 {
 	struct mdlock_bugcheck bc;
@@ -1345,6 +1385,7 @@ static struct kunit_case mdlock_rules_cases[] = {
 	KUNIT_CASE(partial_before_start_is_invalid_mdl_range),
 	KUNIT_CASE(partial_past_end_is_invalid_mdl_range),
 	KUNIT_CASE(partial_target_too_small_is_0x40),
+	KUNIT_CASE(partial_refused_rebuild_leaves_nothing_to_map),
 	KUNIT_CASE(partial_of_unlocked_source_is_0xc4),
 	KUNIT_CASE(nonpaged_on_user_memory_is_0x7f),
 	KUNIT_CASE(nonpaged_on_non_resident_is_memory_management),

@@ -1420,7 +1420,10 @@ bool mdl_partial_range(struct mdl *source, struct mdl *target, unsigned long va,
  * @source's Process, the matching slice of the PFN array, MDL_PARTIAL, and
  * @source's SOURCE_IS_NONPAGED_POOL, MAPPED_TO_SYSTEM_VA (MappedSystemVa
  * moved to the sub-range), IO_PAGE_READ and IO_SPACE.  A range outside the
- * source or a target too small is refused and reported.
+ * source or a target too small is refused and reported; a target built
+ * before then describes nothing (MDL_PARTIAL cleared, its own mapping
+ * released), so that mapping it is refused instead of reaching the pages
+ * of its earlier build (IoBuildPartialMdl returns nothing to check).
  *
  * Context: Any context.
  * Return: STATUS_SUCCESS, or STATUS_INVALID_DEVICE_REQUEST.
@@ -1437,11 +1440,11 @@ mdl_status_t mdlock_build_partial(struct mdl *source, struct mdl *target,
 	    !mdl_rule_check(target, OP_PARTIAL_TARGET))
 		return STATUS_INVALID_DEVICE_REQUEST;
 	if (!mdl_partial_range(source, target, addr, &length))
-		return STATUS_INVALID_DEVICE_REQUEST;
+		goto refused;
 	if (target->Size < mdlock_size(va, length)) {
 		mdl_bugcheck(BC_TARGET_MDL_TOO_SMALL, 0, 0, 0, 0, 0,
 			     "IoBuildPartialMdl into a target MDL too small for the range");
-		return STATUS_INVALID_DEVICE_REQUEST;
+		goto refused;
 	}
 
 	mdlock_prepare_for_reuse(target);
@@ -1463,6 +1466,14 @@ mdl_status_t mdlock_build_partial(struct mdl *source, struct mdl *target,
 	if (source->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL))
 		target->MappedSystemVa = (char *)source->MappedSystemVa + (addr - start);
 	return STATUS_SUCCESS;
+
+refused:
+	if (target->MdlFlags & MDL_PARTIAL) {
+		mdlock_prepare_for_reuse(target);
+		target->MdlFlags &= ~(MDL_PARTIAL | inherit);
+		target->MappedSystemVa = NULL;
+	}
+	return STATUS_INVALID_DEVICE_REQUEST;
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_build_partial, MDLOCK);
 

@@ -27,7 +27,7 @@ out=$MDLOCK_BUILD/$name${MDLOCK_VARIANT:+-$MDLOCK_VARIANT}
 rm -rf "$out"
 mkdir -p "$out"
 cp -a "$MDLOCK_TOP/Kbuild" "$MDLOCK_TOP/client.mk" "$MDLOCK_TOP/mdl" "$MDLOCK_TOP/include" \
-	"$MDLOCK_TOP/kunit" "$MDLOCK_TOP/tests" "$out/"
+	"$MDLOCK_TOP/kunit" "$MDLOCK_TOP/tests" "$MDLOCK_TOP/samples" "$out/"
 
 # dkms_modules: the DKMS-built mdlock.ko and client modules built against
 # the installed kit, in $out.
@@ -75,10 +75,10 @@ fi
 if grep -E 'warning:|error:' "$out/build.log" >&2; then
 	die "module build against $name $* has warnings"
 fi
-# The samples (samples/), client modules of the mdlock just built.
-cp -a "$MDLOCK_TOP/samples" "$out/"
-if ! make -j"$(nproc)" -C "$KDIR" M="$out/samples" MDLOCK="$out" \
-	KBUILD_EXTRA_SYMBOLS="$out/Module.symvers" "$@" modules >"$out/samples/build.log" 2>&1; then
+# The samples (samples/), client modules of the mdlock just built, with
+# the client kit (samples/Makefile, client.mk).
+if ! make -j"$(nproc)" -C "$out/samples" KDIR="$KDIR" MDLOCK="$out" "$@" modules \
+	>"$out/samples/build.log" 2>&1; then
 	cat "$out/samples/build.log" >&2
 	die "samples build against $name failed"
 fi
