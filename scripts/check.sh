@@ -232,7 +232,10 @@ packaging_checks() {
 		make -s -C "$src" KDIR="/lib/modules/$rel/build" DESTDIR="$stage" PREFIX=/usr install \
 			>>"$log/install.log" 2>&1; then
 		out=
-		for f in "lib/modules/$rel/updates/mdlock.ko" "usr/src/mdlock-$version/$rel/Module.symvers" \
+		# the module, compressed as the kernel's own are
+		ls "$stage/lib/modules/$rel/updates/mdlock.ko"* >/dev/null 2>&1 ||
+			out=" lib/modules/$rel/updates/mdlock.ko"
+		for f in "usr/src/mdlock-$version/$rel/Module.symvers" \
 			"usr/src/mdlock-$version/client.mk" "usr/src/mdlock-$version/dkms.conf" \
 			"usr/src/mdlock-$version/include/mdl/wdm.h" "usr/src/mdlock-$version/include/mdl/mdlock.h" \
 			"usr/src/mdlock-$version/include/uapi/linux/mdlock.h" "etc/udev/rules.d/60-mdlock.rules" \

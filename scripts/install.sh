@@ -50,13 +50,13 @@ need_root() {
 # The kit: what a client module and DKMS need, and nothing built.  Kernel
 # release directories (KREL/Module.symvers) of earlier installs stay.
 install_kit() {
-	local d=$DESTDIR$kit f
+	local d=$DESTDIR$kit
 	log "installing the mdlock $version kit into $d"
 	install -d "$d"
 	rm -rf "$d/mdl" "$d/include" "$d/samples" "$d/scripts" "$d/udev"
-	for f in $(git ls-files Kbuild client.mk mdl include samples udev 2>/dev/null ||
-		find Kbuild client.mk mdl include samples udev -type f \
-			\( -name '*.[ch]' -o -name Kbuild -o -name Makefile -o -name '*.mk' -o -name '*.rules' \)); do
+	find Kbuild client.mk mdl include samples udev -type f \
+		\( -name '*.[ch]' -o -name Kbuild -o -name Makefile -o -name '*.mk' -o -name '*.rules' \) \
+		! -name '*.mod.c' | while IFS= read -r f; do
 		install -D -m 0644 "$f" "$d/$f"
 	done
 	install -D -m 0755 scripts/dkms-postbuild.sh "$d/scripts/dkms-postbuild.sh"
@@ -88,8 +88,18 @@ install)
 	krel=$(kernel_release)
 	modinfo -F vermagic mdlock.ko | grep -q "^$krel " ||
 		die "mdlock.ko was not built for $krel (KDIR=$KDIR): make clean; make KDIR=$KDIR"
+	# A kernel that signs its modules at install (CONFIG_MODULE_SIG_ALL)
+	# signs this one too, if its key is there; Debian's headers carry none.
+	sign=CONFIG_MODULE_SIG_ALL=
+	key=$(sed -n 's/^CONFIG_MODULE_SIG_KEY="\(.*\)"$/\1/p' "$KDIR/.config" 2>/dev/null)
+	case "$key" in
+	'') ;;
+	/*) [ -f "$key" ] && sign= ;;
+	*) [ -f "$KDIR/$key" ] && sign= ;;
+	esac
+	[ -z "$sign" ] || log "not signing mdlock.ko: no module signing key in $KDIR"
 	make -s -C "$KDIR" M="$MDLOCK_TOP" MDLOCK_MODULE_ONLY=y INSTALL_MOD_PATH="$DESTDIR" \
-		INSTALL_MOD_DIR=updates modules_install
+		INSTALL_MOD_DIR=updates $sign modules_install
 	[ -n "$DESTDIR" ] || depmod -a "$krel"
 	install_kit
 	install -D -m 0644 Module.symvers "$DESTDIR$kit/$krel/Module.symvers"
