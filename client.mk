@@ -18,7 +18,8 @@
 #   MDLOCK_VERSION      the version of the mdlock at $(MDLOCK)
 #   MDLOCK_KREL         the release of the kernel at $(KDIR)
 #   MDLOCK_SYMVERS      mdlock's Module.symvers for that kernel, the first
-#                       of a built source tree's ($(MDLOCK)/Module.symvers),
+#                       of a source tree's built for it ($(MDLOCK)/Module.symvers,
+#                       if $(MDLOCK)/mdlock.ko's vermagic names that release),
 #                       `make install`'s ($(MDLOCK)/KREL/) and DKMS's
 #                       (/var/lib/dkms/mdlock/VERSION/KREL/ARCH/)
 #   MDLOCK_KBUILD_ARGS  MDLOCK=... KBUILD_EXTRA_SYMBOLS=..., for kbuild
@@ -38,8 +39,10 @@ MDLOCK_KREL := $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
 	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 MDLOCK_ARCH ?= $(shell uname -m)
 MDLOCK_DKMS_TREE ?= /var/lib/dkms
+# A source tree's Module.symvers is for the kernel it was built for.
+MDLOCK_TREE_KREL := $(shell modinfo -F vermagic $(MDLOCK)/mdlock.ko 2>/dev/null | cut -d' ' -f1)
 MDLOCK_SYMVERS ?= $(firstword $(wildcard \
-	$(MDLOCK)/Module.symvers \
+	$(if $(filter $(MDLOCK_KREL),$(MDLOCK_TREE_KREL)),$(MDLOCK)/Module.symvers) \
 	$(MDLOCK)/$(MDLOCK_KREL)/Module.symvers \
 	$(MDLOCK_DKMS_TREE)/mdlock/$(MDLOCK_VERSION)/$(MDLOCK_KREL)/$(MDLOCK_ARCH)/Module.symvers))
 MDLOCK_KBUILD_ARGS := MDLOCK=$(MDLOCK) KBUILD_EXTRA_SYMBOLS=$(MDLOCK_SYMVERS)
@@ -58,6 +61,6 @@ mdlock-kit-check:
 	@test -n "$(MDLOCK_SYMVERS)" || { echo "mdlock: no Module.symvers of mdlock" \
 		"$(MDLOCK_VERSION) for $(MDLOCK_KREL): install it for that kernel" \
 		"(make install KDIR=... or make dkms-install KERNELS=$(MDLOCK_KREL))," \
-		"or build the tree at $(MDLOCK)" >&2; exit 1; }
+		"or build the tree at $(MDLOCK) for it (make KDIR=$(KDIR))" >&2; exit 1; }
 
 .PHONY: modules clean mdlock-kit-check

@@ -35,7 +35,8 @@
  * Windows code.
  *
  * The glue at the bottom plays the I/O manager: a misc device
- * /dev/mdlock_sample_direct (mode 0666) whose ioctl
+ * /dev/mdlock_sample_direct (mode 0600, root only: the guests of make check
+ * hand it to the unprivileged run as they do /dev/mdlock) whose ioctl
  * MDLOCK_SAMPLE_IOC_DIRECT locks the buffer, calls the dispatch routine,
  * unlocks and frees the MDL, and turns the NTSTATUS into an errno.
  */
@@ -283,7 +284,7 @@ static struct miscdevice sample_direct_dev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "mdlock_sample_direct",
 	.fops = &sample_direct_fops,
-	.mode = 0666,
+	.mode = 0600,
 };
 
 module_misc_device(sample_direct_dev);

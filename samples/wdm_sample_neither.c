@@ -20,9 +20,11 @@
  * check of the status.  The Windows lines are kept in a comment there.
  *
  * Below the Windows part, clearly apart, the Linux glue plays the I/O
- * manager: a misc device /dev/mdlock_sample_neither (mode 0666) whose
- * ioctl MDLOCK_SAMPLE_IOC_NEITHER builds the request, calls the dispatch
- * routine and turns its NTSTATUS into an errno.
+ * manager: a misc device /dev/mdlock_sample_neither (mode 0600, root
+ * only: the guests of make check hand it to the unprivileged run as they
+ * do /dev/mdlock) whose ioctl MDLOCK_SAMPLE_IOC_NEITHER builds the
+ * request, calls the dispatch routine and turns its NTSTATUS into an
+ * errno.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -216,7 +218,7 @@ static struct miscdevice sample_neither_dev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "mdlock_sample_neither",
 	.fops = &sample_neither_fops,
-	.mode = 0666,
+	.mode = 0600,
 };
 
 module_misc_device(sample_neither_dev);

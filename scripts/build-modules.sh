@@ -48,7 +48,7 @@ dkms_modules() {
 	*.gz) gzip -dc "$ko" >"$out/mdlock.ko" ;;
 	*) cp "$ko" "$out/mdlock.ko" ;;
 	esac
-	modinfo -F srcversion "$ko" >"$out/dkms-srcversion"
+	readelf -n "$out/mdlock.ko" | sed -n 's/^ *Build ID: *//p' >"$out/dkms-build-id"
 	: >"$out/build.log"
 	for d in tests/testmod tests/bench samples; do
 		[ -f "$out/$d/Makefile" ] || continue

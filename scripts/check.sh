@@ -276,6 +276,19 @@ packaging_checks() {
 		record fail "libmdlock with pkg-config" "see $log/pkgconfig.log"
 		sed 's/^/    /' "$log/pkgconfig.log" | head -n 20
 	fi
+	# make uninstall, staged: what make install put there is gone.
+	if make -s -C "$src" KDIR="/lib/modules/$rel/build" DESTDIR="$stage" PREFIX=/usr uninstall \
+		>"$log/uninstall.log" 2>&1; then
+		out=$(find "$stage" \( -type f -o -type l \) | sed "s|^$stage/||" | head -n 5)
+		if [ -z "$out" ]; then
+			record ok "make uninstall DESTDIR=... (module, kit, udev rule, user-space files gone)"
+		else
+			record fail "make uninstall DESTDIR=..." "left:$(echo $out)"
+		fi
+	else
+		record fail "make uninstall DESTDIR=..." "see $log/uninstall.log"
+		tail -n 20 "$log/uninstall.log" | sed 's/^/    /'
+	fi
 	# The man pages, without warnings.
 	for f in Documentation/man/*.[0-9]; do
 		if out=$(LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$f" 2>&1) && [ -z "$out" ]; then
@@ -491,17 +504,18 @@ detectors() {
 }
 
 # dkms_module LOG GUEST: the stock 6.1 and 6.12 guests must have loaded
-# the mdlock.ko that DKMS built (its srcversion, from /sys/module, against
-# the one scripts/build-modules.sh read off DKMS's file).
+# the mdlock.ko that DKMS built: its ELF build ID, read by the guest from
+# /sys/module/mdlock/notes, against the one scripts/build-modules.sh read
+# off DKMS's file (a build of the same sources elsewhere has another).
 dkms_module() {
 	local log=$1 guest=$2 want got
 	case "$guest" in stock-6.1 | stock-6.12) ;; *) return 0 ;; esac
-	want=$(cat "$(dirname "$log")/dkms-srcversion" 2>/dev/null)
-	got=$(tr -d '\r' <"$log" | sed -n 's/^MDLOCK-MODULE: mdlock srcversion //p' | head -n 1)
+	want=$(cat "$(dirname "$log")/dkms-build-id" 2>/dev/null)
+	got=$(tr -d '\r' <"$log" | sed -n 's/^MDLOCK-MODULE: mdlock build-id //p' | head -n 1)
 	if [ -n "$want" ] && [ "$want" = "$got" ]; then
-		record ok "$guest loaded the mdlock.ko DKMS built (srcversion $got)"
+		record ok "$guest loaded the mdlock.ko DKMS built (build ID $got)"
 	else
-		record fail "$guest DKMS module" "the guest loaded srcversion ${got:-none}, DKMS built ${want:-none}"
+		record fail "$guest DKMS module" "the guest loaded build ID ${got:-none}, DKMS built ${want:-none}"
 	fi
 }
 

@@ -63,6 +63,14 @@ install_kit() {
 	sed "s/@VERSION@/$version/" dkms.conf.in >"$d/dkms.conf"
 }
 
+# The kit's sources (not the KREL/ directories of other kernels' installs).
+remove_kit() {
+	local d=$DESTDIR$kit
+	rm -rf "${d:?}/mdl" "$d/include" "$d/samples" "$d/scripts" "$d/udev" \
+		"$d/Kbuild" "$d/client.mk" "$d/dkms.conf"
+	rmdir "$d" 2>/dev/null || true
+}
+
 install_udev() {
 	install -D -m 0644 udev/60-mdlock.rules "$DESTDIR$UDEVDIR/60-mdlock.rules"
 	[ -z "$DESTDIR" ] || return 0
@@ -82,6 +90,9 @@ install_user() {
 case "$what" in
 install)
 	need_root
+	if [ -z "$DESTDIR" ] && command -v dkms >/dev/null && [ -n "$(dkms status mdlock 2>/dev/null)" ]; then
+		die "mdlock is installed with DKMS (dkms status mdlock): make dkms-uninstall first"
+	fi
 	if [ ! -f mdlock.ko ] || [ ! -f Module.symvers ]; then
 		die "build it first: make KDIR=$KDIR"
 	fi
@@ -112,18 +123,28 @@ uninstall)
 	krel=$(kernel_release)
 	rm -f "$DESTDIR/lib/modules/$krel/updates/mdlock.ko"*
 	[ -n "$DESTDIR" ] || depmod -a "$krel"
-	rm -rf "${DESTDIR:?}$kit/$krel"
-	rmdir "$DESTDIR$kit" 2>/dev/null || true
+	rm -rf -- "$DESTDIR$kit/${krel:?}"
+	# The kit goes with the last kernel's install.
+	if ! ls "$DESTDIR$kit"/*/Module.symvers >/dev/null 2>&1; then
+		remove_kit
+	fi
 	make -s -C tools O="$MDLOCK_BUILD/install-tools" DESTDIR="$DESTDIR" PREFIX="$PREFIX" uninstall
-	log "removed mdlock $version for $krel (the kit stays while another kernel's install or DKMS uses it)"
+	rm -f "$DESTDIR$UDEVDIR/60-mdlock.rules"
+	log "removed mdlock $version for $krel"
 	;;
 dkms)
 	[ -z "$DESTDIR" ] || die "DKMS installs into the running system: no DESTDIR"
 	need_root
 	command -v dkms >/dev/null || die "dkms is not installed (Debian: apt-get install dkms)"
-	if [ -n "$(dkms status "mdlock/$version" 2>/dev/null)" ]; then
-		dkms remove "mdlock/$version" --all >/dev/null
+	if ls /lib/modules/*/updates/mdlock.ko* >/dev/null 2>&1; then
+		die "mdlock is installed with make install ($(ls /lib/modules/*/updates/mdlock.ko* | head -n 1)): make uninstall first"
 	fi
+	# Any registered version, this one included, goes first: one mdlock
+	# in DKMS at a time.
+	dkms status mdlock 2>/dev/null | sed -n 's|^mdlock/\([^,:]*\).*|\1|p' | sort -u |
+		while read -r v; do
+			dkms remove "mdlock/$v" --all >/dev/null
+		done
 	install_kit
 	dkms add "mdlock/$version"
 	for k in $KERNELS; do
@@ -138,9 +159,8 @@ dkms-uninstall)
 	if [ -n "$(dkms status "mdlock/$version" 2>/dev/null)" ]; then
 		dkms remove "mdlock/$version" --all
 	fi
-	rm -rf "${kit:?}/mdl" "$kit/include" "$kit/samples" "$kit/scripts" "$kit/udev" \
-		"$kit/Kbuild" "$kit/client.mk" "$kit/dkms.conf"
-	rmdir "$kit" 2>/dev/null || true
+	remove_kit
+	rm -f "$UDEVDIR/60-mdlock.rules"
 	;;
 *) die "usage: install.sh install|uninstall|dkms|dkms-uninstall" ;;
 esac

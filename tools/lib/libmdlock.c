@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
 /*
  * libmdlock: the ioctls of /dev/mdlock as C functions; see libmdlock.h and
  * libmdlock(3).  Each function fills the UAPI structure (zeroed first:
@@ -8,6 +8,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -221,6 +223,8 @@ int mdlock_mmap(int fd, uint32_t handle, int prot, size_t *pages, void **addr)
 			return ret;
 		n = q.pages;
 	}
+	if (n > SIZE_MAX / (size_t)page)
+		return -EINVAL;
 	map = mmap(NULL, n * (size_t)page, prot, MAP_SHARED, fd, (off_t)handle * page);
 	if (map == MAP_FAILED)
 		return -errno;
@@ -233,7 +237,7 @@ int mdlock_munmap(void *addr, size_t pages)
 {
 	long page = sysconf(_SC_PAGESIZE);
 
-	if (page <= 0)
+	if (page <= 0 || pages > SIZE_MAX / (size_t)page)
 		return -EINVAL;
 	return munmap(addr, pages * (size_t)page) ? -errno : 0;
 }
@@ -301,7 +305,7 @@ char *mdlock_strerror(int err, uint32_t status, char *buf, size_t len)
 	if (!len)
 		return buf;
 	if (err < 0)
-		err = -err;
+		err = err == INT_MIN ? 0 : -err;
 	text = errno_text(err, tmp, sizeof(tmp));
 	if (status)
 		snprintf(buf, len, "%s (errno %d), NTSTATUS 0x%08X %s", text, err, status,

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/* SPDX-License-Identifier: LGPL-2.1 OR MIT */
 /*
  * libmdlock: a small C library over the ioctls of /dev/mdlock, the Windows
  * MDL page-locking API (IoAllocateMdl, MmProbeAndLockPages, ...) on Linux.
@@ -298,8 +298,9 @@ int mdlock_alloc_pages_ex(int fd, struct mdlock_alloc_pages *args);
  * @fd: the device
  * @handle: the MDL
  * @prot: PROT_READ, with PROT_WRITE for a write lock or allocated pages
- * @pages: in: pages to map, 0 for every page the MDL spans (asked with one
- *         MDLOCK_IOC_QUERY); out: the pages mapped
+ * @pages: in: 0 (resolved with one MDLOCK_IOC_QUERY) or the number of
+ *         pages the MDL spans: the whole MDL is mapped, and any other
+ *         number is -EINVAL; out: the pages mapped
  * @addr: out: the mapping, revoked (SIGBUS on access) when the MDL is
  *        unlocked or freed; mdlock_munmap() it
  *

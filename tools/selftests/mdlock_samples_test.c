@@ -23,8 +23,8 @@
  *
  * The guest's /init loads the sample modules before the selftests: a
  * device that is missing fails every test.  Runs as root and as an
- * unprivileged user (the devices are mode 0666).  Root reads the pin
- * counters exact (/proc/sys/vm/stat_refresh); unprivileged, the per-CPU
+ * unprivileged user (given the devices by group, as /dev/mdlock).  Root
+ * reads the pin counters exact (/proc/sys/vm/stat_refresh); unprivileged, the per-CPU
  * deltas fold within a second or two, so the counters are read once they
  * balance again: a guest at rest holds no FOLL_PIN.
  */
