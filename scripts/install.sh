@@ -20,8 +20,8 @@
 #   uninstall, dkms-uninstall   undo them.
 #
 # Environment: KDIR, DESTDIR (staging: no depmod, no group, no udev
-# reload), PREFIX (default /usr/local), UDEVDIR (default
-# /etc/udev/rules.d), KERNELS.
+# reload), PREFIX (default /usr/local), LIBDIR (default PREFIX/lib),
+# UDEVDIR (default /etc/udev/rules.d), KERNELS.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -83,7 +83,8 @@ install_udev() {
 }
 
 install_user() {
-	make -s -C tools O="$MDLOCK_BUILD/install-tools" DESTDIR="$DESTDIR" PREFIX="$PREFIX" install
+	make -s -C tools O="$MDLOCK_BUILD/install-tools" DESTDIR="$DESTDIR" PREFIX="$PREFIX" \
+		${LIBDIR:+LIBDIR="$LIBDIR"} install
 	[ -n "$DESTDIR" ] || ldconfig
 }
 
@@ -128,7 +129,8 @@ uninstall)
 	if ! ls "$DESTDIR$kit"/*/Module.symvers >/dev/null 2>&1; then
 		remove_kit
 	fi
-	make -s -C tools O="$MDLOCK_BUILD/install-tools" DESTDIR="$DESTDIR" PREFIX="$PREFIX" uninstall
+	make -s -C tools O="$MDLOCK_BUILD/install-tools" DESTDIR="$DESTDIR" PREFIX="$PREFIX" \
+		${LIBDIR:+LIBDIR="$LIBDIR"} uninstall
 	rm -f "$DESTDIR$UDEVDIR/60-mdlock.rules"
 	log "removed mdlock $version for $krel"
 	;;

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,29 +41,6 @@ static long vmpin_kb(void)
 static bool all_eq(const __u32 *counts, unsigned int n, __u32 want)
 {
 	return count_eq(counts, n, want) == n;
-}
-
-static sigjmp_buf bus_jmp;
-static char sink;
-
-static void on_sigbus(int sig)
-{
-	siglongjmp(bus_jmp, 1);
-}
-
-/* Does reading the byte at @p raise SIGBUS (a revoked mapping)? */
-static bool read_faults(const char *p)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	bool faulted = false;
-
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(bus_jmp, 1))
-		faulted = true;
-	else
-		sink = __atomic_load_n(p, __ATOMIC_RELAXED);
-	sigaction(SIGBUS, &old, NULL);
-	return faulted;
 }
 
 FIXTURE(lib) {
@@ -610,23 +586,12 @@ FIXTURE_TEARDOWN(final)
 
 TEST_F(final, pins_balanced)
 {
-	long acquired, released, ms = 5000;
+	long acquired, released;
 	struct mdlock_stats st;
 
 	ASSERT_EQ(0, mdlock_stats(self->fd, &st));
 	EXPECT_EQ(0, st.file_mdls);
-	for (;;) {
-		if (geteuid() == 0)
-			ASSERT_EQ(0, write_file("/proc/sys/vm/stat_refresh", "1"));
-		acquired = file_value("/proc/vmstat", "nr_foll_pin_acquired");
-		released = file_value("/proc/vmstat", "nr_foll_pin_released");
-		ASSERT_LE(0, acquired);
-		ASSERT_LE(0, released);
-		if (acquired == released || geteuid() == 0 || ms <= 0)
-			break;
-		sleep_ms(50);
-		ms -= 50;
-	}
+	ASSERT_EQ(0, pins_settle(&acquired, &released));
 	EXPECT_EQ(acquired, released);
 	TH_LOG("nr_foll_pin_acquired %ld, released %ld", acquired, released);
 }

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -300,6 +302,73 @@ static inline void sleep_ms(long ms)
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
 
 	nanosleep(&ts, NULL);
+}
+
+/*
+ * pins_settle() - the kernel's FOLL_PIN counters, once they agree
+ * @acquired: out: /proc/vmstat nr_foll_pin_acquired
+ * @released: out: nr_foll_pin_released
+ *
+ * Root refreshes them first (/proc/sys/vm/stat_refresh): exact.
+ * Unprivileged, a run at rest still has per-CPU deltas to fold, which
+ * takes a second or two (vmstat_update, a CPU going idle): they are read
+ * again for up to 5 s, until they agree.
+ *
+ * Return: 0, or -1 if they could not be read (or, as root, refreshed).
+ */
+static inline int pins_settle(long *acquired, long *released)
+{
+	long ms = 5000;
+
+	for (;;) {
+		if (geteuid() == 0 && write_file("/proc/sys/vm/stat_refresh", "1"))
+			return -1;
+		*acquired = file_value("/proc/vmstat", "nr_foll_pin_acquired");
+		*released = file_value("/proc/vmstat", "nr_foll_pin_released");
+		if (*acquired < 0 || *released < 0)
+			return -1;
+		if (*acquired == *released || geteuid() == 0 || ms <= 0)
+			return 0;
+		sleep_ms(50);
+		ms -= 50;
+	}
+}
+
+/* Where read_faults() jumps back to from its SIGBUS handler */
+static inline sigjmp_buf *bus_jmp(void)
+{
+	static sigjmp_buf buf;
+
+	return &buf;
+}
+
+static inline void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(*bus_jmp(), 1);
+}
+
+/* Where read_faults() stores the byte it reads, so that the read stays */
+static inline char *read_sink(void)
+{
+	static char sink;
+
+	return &sink;
+}
+
+/* Whether reading the byte at @p raises SIGBUS (a revoked mapping). */
+static inline bool read_faults(const char *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	bool faulted = false;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(*bus_jmp(), 1))
+		faulted = true;
+	else
+		*read_sink() = __atomic_load_n(p, __ATOMIC_RELAXED);
+	sigaction(SIGBUS, &old, NULL);
+	return faulted;
 }
 
 /*

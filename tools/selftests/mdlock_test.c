@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -1185,30 +1184,6 @@ TEST_F(mdl, lock_selected_refusals)
 }
 
 /* ---- mmap() of a locked MDL */
-
-static sigjmp_buf bus_jmp;
-
-static void on_sigbus(int sig)
-{
-	siglongjmp(bus_jmp, 1);
-}
-
-static char sink;
-
-/* Whether reading the byte at @p raises SIGBUS. */
-static bool read_faults(const char *p)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	bool faulted = false;
-
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(bus_jmp, 1))
-		faulted = true;
-	else
-		sink = __atomic_load_n(p, __ATOMIC_RELAXED);
-	sigaction(SIGBUS, &old, NULL);
-	return faulted;
-}
 
 static void *mdl_mmap(int fd, __u32 h, size_t pages, int prot, int flags)
 {
@@ -3160,20 +3135,9 @@ TEST_F(final, module_holds_nothing)
  */
 TEST_F(final, pins_balanced)
 {
-	long acquired, released, locked, ms = 5000;
+	long acquired, released, locked;
 
-	for (;;) {
-		if (geteuid() == 0)
-			ASSERT_EQ(0, write_file("/proc/sys/vm/stat_refresh", "1"));
-		acquired = file_value("/proc/vmstat", "nr_foll_pin_acquired");
-		released = file_value("/proc/vmstat", "nr_foll_pin_released");
-		ASSERT_LE(0, acquired);
-		ASSERT_LE(0, released);
-		if (acquired == released || geteuid() == 0 || ms <= 0)
-			break;
-		sleep_ms(50);
-		ms -= 50;
-	}
+	ASSERT_EQ(0, pins_settle(&acquired, &released));
 	EXPECT_EQ(acquired, released);
 	TH_LOG("nr_foll_pin_acquired %ld, released %ld", acquired, released);
 	if (geteuid() != 0)
