@@ -659,11 +659,6 @@ static long mdlock_ioctl_lock(struct mdlock_file *mf, void __user *argp)
 }
 
 /*
- * The list is copied whole before the lock: at most the span of the
- * largest MDL (8 bytes a page, 8 MiB for 4 GiB), charged to the caller's
- * memory cgroup and freed at once.
- */
-/*
  * MmAllocatePagesForMdlEx for user space: the pages always zeroed (they
  * reach user space: never MM_DONT_ZERO_ALLOCATION), never NO_WAIT,
  * charged as locked pages are (RLIMIT_MEMLOCK for the length asked before
@@ -746,6 +741,11 @@ out_put:
 	return ret;
 }
 
+/*
+ * The list is copied whole before the lock: at most the span of the
+ * largest MDL (8 bytes a page, 8 MiB for 4 GiB), charged to the caller's
+ * memory cgroup and freed at once.
+ */
 static long mdlock_ioctl_lock_selected(struct mdlock_file *mf, void __user *argp)
 {
 	struct mdlock_lock_selected args;

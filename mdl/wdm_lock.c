@@ -1094,9 +1094,10 @@ EXPORT_SYMBOL_NS_GPL(mdlock_lock_for, MDLOCK);
  * @flags: as for mdlock_lock_for()
  *
  * mdlock_lock_for() for pages that need not be contiguous: page i of the
- * MDL is the page that segment i of @segments names.  Runs of consecutive
- * segments are pinned a batch at a time.  The same frame may be named twice; it is
- * then held and counted twice, as by an MDL over it twice.
+ * MDL is the page that segment i of @segments names.  Runs of
+ * consecutive segments are pinned a batch at a time.  The same frame may
+ * be named twice; it is then held and counted twice, as by an MDL over it
+ * twice.
  *
  * Context: Process context, may sleep, even for kernel memory (Windows:
  * IRQL <= APC_LEVEL).
