@@ -33,8 +33,7 @@ cp -a "$MDLOCK_TOP/Kbuild" "$MDLOCK_TOP/client.mk" "$MDLOCK_TOP/mdl" "$MDLOCK_TO
 # the installed kit, in $out.
 dkms_modules() {
 	local version kit ko hkdir d
-	version=$(sed -n 's/^#define MDLOCK_VERSION_\(MAJOR\|MINOR\|PATCH\)[[:space:]]*\([0-9]*\)$/\2/p' \
-		"$MDLOCK_TOP/include/mdl/mdlock.h" | paste -sd.)
+	version=$(mdlock_version)
 	kit=/usr/src/mdlock-$version
 	hkdir=/lib/modules/$KREL/build
 	dkms status "mdlock/$version" -k "$KREL" 2>/dev/null | grep -q ': installed' ||

@@ -195,8 +195,7 @@ fi
 packaging_checks() {
 	local version rels="" series env rel log=$MDLOCK_BUILD/packaging stage src f out
 	section "packaging: DKMS, make install, the client kit"
-	version=$(sed -n 's/^#define MDLOCK_VERSION_\(MAJOR\|MINOR\|PATCH\)[[:space:]]*\([0-9]*\)$/\2/p' \
-		include/mdl/mdlock.h | paste -sd.)
+	version=$(mdlock_version)
 	rm -rf "$log"
 	mkdir -p "$log"
 	for series in 6.1 6.12; do

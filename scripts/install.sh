@@ -32,8 +32,7 @@ PREFIX=${PREFIX:-/usr/local}
 UDEVDIR=${UDEVDIR:-/etc/udev/rules.d}
 KDIR=${KDIR:-/lib/modules/$(uname -r)/build}
 KERNELS=${KERNELS:-$(uname -r)}
-version=$(sed -n 's/^#define MDLOCK_VERSION_\(MAJOR\|MINOR\|PATCH\)[[:space:]]*\([0-9]*\)$/\2/p' \
-	include/mdl/mdlock.h | paste -sd.)
+version=$(mdlock_version)
 [ -n "$version" ] || die "no version in include/mdl/mdlock.h"
 kit=/usr/src/mdlock-$version
 

@@ -9,6 +9,14 @@ MDLOCK_BUILD=${MDLOCK_BUILD:-$MDLOCK_TOP/build}
 export MDLOCK_TOP MDLOCK_CACHE MDLOCK_BUILD
 
 log() { printf '==> %s\n' "$*" >&2; }
+
+# mdlock_version: MAJOR.MINOR.PATCH of include/mdl/mdlock.h (the module's,
+# DKMS's and the kit's version; client.mk and tools/Makefile, which stand
+# alone, read it themselves).
+mdlock_version() {
+	sed -n 's/^#define MDLOCK_VERSION_\(MAJOR\|MINOR\|PATCH\)[[:space:]]*\([0-9]*\)$/\2/p' \
+		"$MDLOCK_TOP/include/mdl/mdlock.h" | paste -sd.
+}
 die() { printf 'mdlock: error: %s\n' "$*" >&2; exit 1; }
 
 # Debian packages every target needs (the kernel source, a kernel build
