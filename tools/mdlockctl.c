@@ -280,6 +280,24 @@ static bool read_faults(const char *p)
 }
 
 /*
+ * Show whether the unlock or free revoked @map (@pages pages): the JSON
+ * @event, or @text and the verdict; then unmap it.  Return: it was revoked.
+ */
+static bool revoked_shown(char *map, size_t pages, bool json, const char *event,
+			  const char *text)
+{
+	bool revoked = read_faults(map);
+
+	if (json)
+		printf("{\"event\": \"%s\", \"revoked\": %s}\n", event,
+		       revoked ? "true" : "false");
+	else
+		printf("%s %s\n", text, revoked ? "revoked (SIGBUS on access)" : "STILL THERE");
+	mdlock_munmap(map, pages);
+	return revoked;
+}
+
+/*
  * --mmap: map MDL @h's frames (@pages of them) into this process, show that
  * they are the buffer's, and write through them.  Return: the mapping, or
  * NULL.
@@ -482,19 +500,9 @@ out:
 	}
 	if (o->mlock && !munlock(buf + o->offset, o->size - o->offset) && !json)
 		printf("munlock()ed the buffer: VmLck %ld kB\n", vmlck_kb());
-	if (map) {
-		bool revoked = read_faults(map);
-
-		if (json)
-			printf("{\"event\": \"unlocked mapping\", \"revoked\": %s}\n",
-			       revoked ? "true" : "false");
-		else
-			printf("after the unlock the mapping is %s\n",
-			       revoked ? "revoked (SIGBUS on access)" : "STILL THERE");
-		if (!revoked)
-			ret = 1;
-		mdlock_munmap(map, map_pages);
-	}
+	if (map && !revoked_shown(map, map_pages, json, "unlocked mapping",
+				  "after the unlock the mapping is"))
+		ret = 1;
 	munmap(buf, o->size);
 	if (mfd >= 0)
 		close(mfd);
@@ -560,19 +568,8 @@ static int cmd_alloc(int fd, const struct lock_opts *o, int contiguous, uint32_t
 	err = mdlock_free(fd, a.handle, &status);
 	if (err)
 		ret = fail("MDLOCK_IOC_FREE", err, status);
-	if (map) {
-		bool revoked = read_faults(map);
-
-		if (json)
-			printf("{\"event\": \"freed mapping\", \"revoked\": %s}\n",
-			       revoked ? "true" : "false");
-		else
-			printf("freed; the mapping is %s\n",
-			       revoked ? "revoked (SIGBUS on access)" : "STILL THERE");
-		if (!revoked)
-			ret = 1;
-		mdlock_munmap(map, pages);
-	}
+	if (map && !revoked_shown(map, pages, json, "freed mapping", "freed; the mapping is"))
+		ret = 1;
 	return ret;
 }
 
