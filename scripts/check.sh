@@ -627,7 +627,7 @@ compare_manifest() {
 # report (between its MDLOCK-EXPECT-SPLAT markers, which hide them from
 # scan_log).
 canary_results() {
-	local log=$1 clean=$1.clean
+	local log=$1 clean=$1.clean leaks
 	tr -d '\r' <"$log" >"$clean"
 	if grep -q '^MDLOCK-CANARY-END status 0$' "$clean"; then
 		record ok "canary: mdlock_canary.ko loaded in the debug guest"
@@ -646,9 +646,17 @@ canary_results() {
 	else
 		record fail "canary: KASAN" "no slab-out-of-bounds report in canary_kasan"
 	fi
-	if kmemleak_records <"$clean" | sed -n '/^MDLOCK-KMEMLEAK-BEGIN/,/^MDLOCK-KMEMLEAK-END/p' |
-		grep -A 14 "unreferenced object .*(size 64)" | grep -q 'canary_kmemleak'; then
-		record ok "canary: kmemleak reported the leaked object"
+	# kmemleak may miss any one leak (a stale copy of its pointer hides
+	# it), so the canary leaks several: one report proves the scan works.
+	leaks=$(kmemleak_records <"$clean" | awk '
+		/^MDLOCK-KMEMLEAK-BEGIN/ { on = 1; next }
+		/^MDLOCK-KMEMLEAK-END/ { on = 0 }
+		on && /^unreferenced object .*\(size 64\)/ { rec = 1; next }
+		on && /^unreferenced object/ { rec = 0 }
+		on && rec && /canary_kmemleak/ { n++; rec = 0 }
+		END { print n + 0 }')
+	if [ "$leaks" -gt 0 ]; then
+		record ok "canary: kmemleak reported leaked objects ($leaks)"
 	else
 		record fail "canary: kmemleak" "no unreferenced object from canary_kmemleak in the kmemleak section"
 	fi
