@@ -157,9 +157,9 @@ static long pin_delta(void)
 /* Deferred releases take a work item: give the balance a moment. */
 static bool pins_back_to(long want, long *last)
 {
-	int i;
+	long ms;
 
-	for (i = 0; i < 60; i++) {
+	for (ms = 0; ms < PIN_WAIT_MS; ms += 50) {
 		*last = pin_delta();
 		if (*last == want)
 			return true;

@@ -259,15 +259,17 @@ static long pin_delta(void)
 /*
  * The pin balance a test must come back to.  Without root the reading may
  * still hold unfolded deltas of the test before: a system at rest pins
- * nothing, so give a reading that is not 0 two seconds to become 0.
+ * nothing, so give a reading that is not 0 up to PIN_WAIT_MS to become 0
+ * (a stale baseline would fold during the test, which then could not come
+ * back to it).
  */
 static long pin_baseline(void)
 {
-	long v = pin_delta();
-	int i;
+	long v = pin_delta(), ms = PIN_WAIT_MS;
 
-	for (i = 0; i < 20 && v != 0 && v != LONG_MIN && geteuid() != 0; i++) {
-		sleep_ms(100);
+	while (v != 0 && v != LONG_MIN && geteuid() != 0 && ms > 0) {
+		sleep_ms(50);
+		ms -= 50;
 		v = pin_delta();
 	}
 	return v;
@@ -694,6 +696,7 @@ TEST_F(hard, owner_only_scm_rights)
 
 #define STORM_MS	2500	/* wall clock */
 #define STORM_ITERS	50000	/* and at most this many rounds per thread */
+#define STORM_MORE_MS	20000	/* longer, until every thread has had a success */
 #define STORM_RING	16	/* the creator's MDLs it retires itself */
 #define STORM_FREERS	2
 #define STORM_USERS	3
@@ -702,6 +705,7 @@ struct storm {
 	int fd;
 	char *buf;		/* BUF_PAGES pages */
 	long end_ms;
+	int waiting;		/* threads without a success yet */
 	__u32 last;		/* the newest handle made */
 	long made;		/* MDLs made and locked */
 	long freed;		/* successful FREEs of guessed handles */
@@ -715,9 +719,25 @@ struct stormer {
 	long ok;
 };
 
+/*
+ * Over after STORM_MS; on a loaded host a thread may not have had a
+ * success by then, so all go on, up to STORM_MORE_MS, until each has.
+ */
 static bool storm_over(struct storm *s, long i)
 {
-	return i >= STORM_ITERS || now_ms() >= s->end_ms;
+	long t = now_ms();
+
+	if (i >= STORM_ITERS)
+		return true;
+	if (t < s->end_ms)
+		return false;
+	return !__atomic_load_n(&s->waiting, __ATOMIC_RELAXED) || t >= s->end_ms + STORM_MORE_MS;
+}
+
+static void storm_ok(struct stormer *me)
+{
+	if (!me->ok++)
+		__atomic_fetch_sub(&me->s->waiting, 1, __ATOMIC_RELAXED);
 }
 
 static __u32 storm_guess(struct storm *s, int delta)
@@ -755,7 +775,7 @@ static void *storm_create(void *arg)
 		if (mdl_lock(s->fd, h, MDLOCK_ACCESS_WRITE, 0, NULL))
 			continue;
 		__atomic_fetch_add(&s->made, 1, __ATOMIC_RELAXED);
-		me->ok++;
+		storm_ok(me);
 		if (!mdl_partial(s->fd, h, at + PAGE_SZ, PAGE_SZ, &part, NULL)) {
 			slot[1] = part;
 			__atomic_store_n(&s->last, part, __ATOMIC_RELAXED);
@@ -776,7 +796,7 @@ static void *storm_free(void *arg)
 		for (d = -3; d <= 5; d++)
 			if (!mdl_free(s->fd, storm_guess(s, d), NULL)) {
 				__atomic_fetch_add(&s->freed, 1, __ATOMIC_RELAXED);
-				me->ok++;
+				storm_ok(me);
 			}
 	}
 	return NULL;
@@ -826,7 +846,7 @@ static void *storm_use(void *arg)
 		}
 		if (!err) {
 			__atomic_fetch_add(&s->used, 1, __ATOMIC_RELAXED);
-			me->ok++;
+			storm_ok(me);
 		}
 	}
 	return NULL;
@@ -849,6 +869,7 @@ TEST_F_TIMEOUT(hard, free_races_every_ioctl, 90)
 
 	ASSERT_NE(LONG_MIN, base) TH_LOG("no nr_foll_pin_* in /proc/vmstat");
 	s.end_ms = now_ms() + STORM_MS;
+	s.waiting = ARRAY_SIZE(racers);
 	memset(racers, 0, sizeof(racers));
 	for (i = 0; i < ARRAY_SIZE(racers); i++) {
 		racers[i].s = &s;
@@ -875,11 +896,11 @@ TEST_F_TIMEOUT(hard, free_races_every_ioctl, 90)
 
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = -1;
-	EXPECT_TRUE(pins_back_to(base, 3000, &last))
+	EXPECT_TRUE(pins_back_to(base, PIN_WAIT_MS, &last))
 		TH_LOG("FOLL_PIN acquired - released: %ld before, %ld after close", base, last);
 	fd2 = open(MDLOCK_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd2);
-	EXPECT_TRUE(module_unlocked(fd2, 2000, &st))
+	EXPECT_TRUE(module_unlocked(fd2, PIN_WAIT_MS, &st))
 		TH_LOG("after close: %llu MDLs, %llu pages locked module-wide",
 		       st.locked_mdls, st.locked_pages);
 	close(fd2);
@@ -1033,10 +1054,10 @@ static void quota_scenario(int fd, struct verdict *v)
 	}
 	quota_kids(fd, v);
 	/* Their exits released their locks, and their pins... */
-	if (!module_unlocked(fd, 3000, &st))
+	if (!module_unlocked(fd, PIN_WAIT_MS, &st))
 		verdict_add(v, "after the children: %llu MDLs, %llu pages locked module-wide",
 			    st.locked_mdls, st.locked_pages);
-	if (!pins_back_to(base, 3000, &last))
+	if (!pins_back_to(base, PIN_WAIT_MS, &last))
 		verdict_add(v, "FOLL_PIN acquired - released: %ld before, %ld after the children",
 			    base, last);
 	/* ...and returned the charge. */
@@ -1122,11 +1143,11 @@ TEST_F(hard, exited_childs_mdls_are_released)
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 
-	EXPECT_TRUE(module_unlocked(self->fd, 3000, &st))
+	EXPECT_TRUE(module_unlocked(self->fd, PIN_WAIT_MS, &st))
 		TH_LOG("after the child: %llu MDLs, %llu pages locked module-wide",
 		       st.locked_mdls, st.locked_pages);
 	EXPECT_EQ(0, st.file_locked_pages);
-	EXPECT_TRUE(pins_back_to(base, 3000, &last))
+	EXPECT_TRUE(pins_back_to(base, PIN_WAIT_MS, &last))
 		TH_LOG("FOLL_PIN acquired - released: %ld before, %ld after the child", base, last);
 	/* The dead child's handles are gone (or at least not the parent's). */
 	for (i = ARRAY_SIZE(hs); i-- > 0;) {
@@ -1262,7 +1283,7 @@ TEST_F(hard, lock_get_is_refused)
 	EXPECT_EQ(0, mdl_stats(self->fd).file_locked_pages);
 	ASSERT_EQ(0, mdl_range(self->fd, self->buf, 2, counts));
 	EXPECT_EQ(2, count_eq(counts, 2, 0));
-	EXPECT_TRUE(pins_back_to(base, 3000, &last))
+	EXPECT_TRUE(pins_back_to(base, PIN_WAIT_MS, &last))
 		TH_LOG("FOLL_PIN acquired - released: %ld before, %ld after", base, last);
 	/* The MDL is still good for a pin. */
 	EXPECT_EQ(0, mdl_lock(self->fd, h, MDLOCK_ACCESS_READ, MDLOCK_LOCK_PIN, NULL));
@@ -1406,7 +1427,7 @@ TEST_F(hard, ext4_shared_write_lock_refused_or_reaches_disk)
 		EXPECT_EQ(0, mdl_stats(self->fd).file_locked_pages);
 		ASSERT_EQ(0, mdl_range(self->fd, map, EXT4_PAGES, counts));
 		EXPECT_EQ(EXT4_PAGES, count_eq(counts, EXT4_PAGES, 0));
-		EXPECT_TRUE(pins_back_to(base, 3000, &last))
+		EXPECT_TRUE(pins_back_to(base, PIN_WAIT_MS, &last))
 			TH_LOG("FOLL_PIN acquired - released: %ld before, %ld after", base, last);
 		EXPECT_TRUE(filled(map, len, 51));
 		EXPECT_EQ(0, mdl_free(self->fd, h, NULL));
@@ -1623,11 +1644,11 @@ TEST_F(hardening_final, nothing_left)
 	struct mdlock_stats st;
 	long last;
 
-	EXPECT_TRUE(module_unlocked(self->fd, 2000, &st))
+	EXPECT_TRUE(module_unlocked(self->fd, PIN_WAIT_MS, &st))
 		TH_LOG("%llu MDLs, %llu pages locked module-wide", st.locked_mdls,
 		       st.locked_pages);
 	EXPECT_EQ(0, st.mdls - st.file_mdls) TH_LOG("%llu MDLs left module-wide", st.mdls);
-	EXPECT_TRUE(pins_back_to(0, 3000, &last))
+	EXPECT_TRUE(pins_back_to(0, PIN_WAIT_MS, &last))
 		TH_LOG("FOLL_PIN acquired - released: %ld", last);
 }
 

@@ -49,8 +49,6 @@
 #define MIB		(1024 * 1024)
 /* The bytes around the buffer, which no request may touch */
 #define GUARD		0xa5
-/* How long the pin counters may take to show a request (unprivileged) */
-#define PINS_MS		3000
 
 /* ---- The kernel's FOLL_PIN counters */
 
@@ -76,7 +74,7 @@ static bool pins_read(struct pins *p)
  */
 static void pins_before(struct __test_metadata *_metadata, struct pins *base)
 {
-	long ms = PINS_MS;
+	long ms = PIN_WAIT_MS;
 
 	for (;;) {
 		ASSERT_TRUE(pins_read(base)) TH_LOG("no nr_foll_pin_* in /proc/vmstat");
@@ -97,7 +95,7 @@ static void pins_before(struct __test_metadata *_metadata, struct pins *base)
 static long pins_after(struct __test_metadata *_metadata, const struct pins *base,
 		       long min_pins)
 {
-	long ms = PINS_MS, acquired, released;
+	long ms = PIN_WAIT_MS, acquired, released;
 	struct pins now;
 
 	for (;;) {

@@ -305,6 +305,16 @@ static inline void sleep_ms(long ms)
 }
 
 /*
+ * How long a test waits for the FOLL_PIN counters to show what it expects.
+ * Unprivileged, the kernel folds its per-CPU deltas into /proc/vmstat only
+ * every second or so (vmstat_update), later on a loaded TCG host; root
+ * folds them itself, but a release deferred to a work item (a close's, an
+ * exit's) can still come later.  A wait ends when it sees what it waits
+ * for: a long one costs a passing test nothing.
+ */
+#define PIN_WAIT_MS	15000
+
+/*
  * pins_settle() - the kernel's FOLL_PIN counters, once they agree
  * @acquired: out: /proc/vmstat nr_foll_pin_acquired
  * @released: out: nr_foll_pin_released
@@ -312,13 +322,13 @@ static inline void sleep_ms(long ms)
  * Root refreshes them first (/proc/sys/vm/stat_refresh): exact.
  * Unprivileged, a run at rest still has per-CPU deltas to fold, which
  * takes a second or two (vmstat_update, a CPU going idle): they are read
- * again for up to 5 s, until they agree.
+ * again for up to PIN_WAIT_MS, until they agree.
  *
  * Return: 0, or -1 if they could not be read (or, as root, refreshed).
  */
 static inline int pins_settle(long *acquired, long *released)
 {
-	long ms = 5000;
+	long ms = PIN_WAIT_MS;
 
 	for (;;) {
 		if (geteuid() == 0 && write_file("/proc/sys/vm/stat_refresh", "1"))
@@ -406,7 +416,7 @@ struct pin_watch {
 };
 
 /* How long pin_watch_check() waits for a release done later (an exit's). */
-#define PIN_WATCH_MS	3000
+#define PIN_WATCH_MS	PIN_WAIT_MS
 
 #ifdef __KSELFTEST_HARNESS_H
 
