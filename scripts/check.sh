@@ -175,6 +175,7 @@ if MDLOCK_VARIANT=w1 "$MDLOCK_TOP/scripts/build-modules.sh" debug W=1 >/dev/null
 else
 	record fail "W=1 build against the debug kernel"
 fi
+scan_log_selfcheck "$cpdir/scan"
 if bash "$MDLOCK_TOP/scripts/htmldocs.sh" >"$cpdir/htmldocs.log" 2>&1; then
 	record ok "htmldocs (Sphinx, no warnings)"
 else
@@ -460,12 +461,21 @@ kmemleak_records() {
 # scan_log LOG DMESG GUEST: reports nobody asked for fail the run, and so
 # does a kernel log line about mdlock that shows an unhashed kernel address
 # (a bare or 0x-prefixed ffff plus 12 hex digits; %p prints hashed values).
+# Kernel reports are read in the kernel's log (DMESG), where the
+# MDLOCK-EXPECT-SPLAT markers are records in their exact order: on the
+# console, a marker /init wrote to the tty can come out after a report the
+# kernel wrote straight to the port, or with a kernel line cut into it.
+# From the console come the kmemleak section and MDLOCK-FAIL lines.
 scan_log() {
 	local log=$1 dmesg=$2 guest=$3 hits
 	# kmemleak's verdict is the records in the kmemleak section (its
 	# "N new suspected memory leaks" line counts the canary's too).
-	hits=$(tr -d '\r' <"$log" | kmemleak_records canary | no_expected_splats |
-		grep -E 'BUG:|WARNING:|INFO: |KASAN|UBSAN|Call Trace|Oops|Kernel panic|general protection|DEBUG_LOCKS_WARN_ON|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU|unreferenced object|MDLOCK-FAIL' |
+	hits=$({
+		no_expected_splats <"$dmesg"
+		tr -d '\r' <"$log" | kmemleak_records canary |
+			sed -n '/^MDLOCK-KMEMLEAK-BEGIN/,/^MDLOCK-KMEMLEAK-END/p'
+		tr -d '\r' <"$log" | grep 'MDLOCK-FAIL'
+	} | grep -E 'BUG:|WARNING:|INFO: |KASAN|UBSAN|Call Trace|Oops|Kernel panic|general protection|DEBUG_LOCKS_WARN_ON|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU|unreferenced object|MDLOCK-FAIL' |
 		head -n 20)
 	if [ -z "$hits" ]; then
 		record ok "$guest log scan (BUG/WARNING/KASAN/lockdep/kmemleak)"
@@ -480,6 +490,40 @@ scan_log() {
 	else
 		record fail "$guest log scan" "unhashed kernel addresses in mdlock's messages"
 		printf '%s\n' "$hits" | sed 's/^/    /'
+	fi
+}
+
+# scan_log_selfcheck DIR: scan_log itself finds what it must, on made-up
+# logs: a report in the kernel log fails, one between EXPECT-SPLAT
+# markers does not, nor does the canary's kmemleak record; any other
+# kmemleak record fails, as do an MDLOCK-FAIL line on the console and an
+# unhashed address in a line about mdlock.
+scan_log_selfcheck() {
+	local dir=$1 bad="" name want dm con got
+	local warn='[   12.5] WARNING: CPU: 1 PID: 80 at mm/gup.c:123 try_grab_folio+0x1/0x2'
+	local leak='unreferenced object 0xffff888006008280 (size 64):'
+	mkdir -p "$dir"
+	while IFS='|' read -r name want dm con; do
+		printf '%b\n' "[    0.0] Linux version x" "$dm" "[   13.0] done" >"$dir/dmesg"
+		printf '%b\n' "MDLOCK-SELFTEST-BEGIN x" "$con" "MDLOCK-DONE" >"$dir/log"
+		got=$({
+			record() { printf '%s ' "$1" >&3; }
+			scan_log "$dir/log" "$dir/dmesg" self >/dev/null
+		} 3>&1)
+		[ "$got" = "$want " ] || bad="$bad $name($got)"
+	done <<-EOF
+		clean|ok ok||
+		report|fail ok|$warn|
+		report between markers|ok ok|[   12.0] MDLOCK-EXPECT-SPLAT-BEGIN x\\n$warn\\n[   12.9] MDLOCK-EXPECT-SPLAT-END x|
+		leak|fail ok||MDLOCK-KMEMLEAK-BEGIN\\n$leak\\n  backtrace:\\n    mdlock_lock+0x1/0x2\\nMDLOCK-KMEMLEAK-END
+		canary leak|ok ok||MDLOCK-KMEMLEAK-BEGIN\\n$leak\\n  backtrace:\\n    canary_kmemleak+0x1/0x2\\nMDLOCK-KMEMLEAK-END
+		console failure|fail ok||MDLOCK-FAIL: something
+		unhashed address|ok fail|[   12.5] mdlock: frame at ffff888006008280|
+	EOF
+	if [ -z "$bad" ]; then
+		record ok "scan_log finds reports in made-up logs"
+	else
+		record fail "scan_log on made-up logs" "wrong verdict for:$bad"
 	fi
 }
 

@@ -41,7 +41,9 @@ esac
 # Under TCG a debug kernel's khugepaged can hold an RCU read section for
 # 20-odd seconds of guest time (seen once, copying a huge page under KASAN):
 # the RCU stall report waits 120 s, not 21, so only a real stall fails.
-append="console=ttyS0 quiet panic=-1 oops=panic log_buf_len=8M rcupdate.rcu_cpu_stall_timeout=120 mdlock_plan=$plan mdlock_guest=$name"
+# The soft-lockup detector likewise waits 120 s (2 x watchdog_thresh), not
+# 20: a vCPU the loaded host starves is no lockup.
+append="console=ttyS0 quiet panic=-1 oops=panic log_buf_len=8M rcupdate.rcu_cpu_stall_timeout=120 watchdog_thresh=60 mdlock_plan=$plan mdlock_guest=$name"
 # For development: MDLOCK_APPEND adds to the command line, for example
 # "mdlock_only=mdlock_test mdlock_kunit=0" (run one selftest program, no
 # KUnit) or "kunit.filter_glob=mdlock_harden*".
