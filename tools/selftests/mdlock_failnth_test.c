@@ -458,6 +458,7 @@ FIXTURE_SETUP(failnth)
 	case BUF_THP: {
 		char mode[128] = "";
 		FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+		long huge;
 
 		if (!f)
 			SKIP(return, "no transparent huge pages");
@@ -475,9 +476,11 @@ FIXTURE_SETUP(failnth)
 		ASSERT_EQ(0, madvise(self->mem, HPAGE_SZ, MADV_HUGEPAGE));
 		fill(self->mem, HPAGE_SZ, 5);
 		self->pages = HPAGE_SZ / PAGE_SZ;
-		if (anon_huge_kb(self->mem) < (long)(HPAGE_SZ >> 10))
-			SKIP(return, "no huge page was given (AnonHugePages %ld kB)",
-			     anon_huge_kb(self->mem));
+		huge = thp_kb_or_collapse(self->mem, HPAGE_SZ);
+		if (huge < (long)(HPAGE_SZ >> 10))
+			SKIP(return, "no huge page was given (AnonHugePages %ld kB)", huge);
+		/* The bytes, also where MADV_COLLAPSE copied them */
+		ASSERT_TRUE(filled(self->mem, HPAGE_SZ, 5));
 		break;
 	}
 	case BUF_MEMFD:

@@ -496,4 +496,32 @@ static inline long anon_huge_kb(const void *addr)
 	return kb;
 }
 
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25	/* Linux 6.1; older C libraries lack it */
+#endif
+
+/*
+ * thp_kb_or_collapse() - AnonHugePages (kB) of a buffer, collapsed once if short
+ * @mem: the buffer, 2 MiB aligned, MADV_HUGEPAGE and written
+ * @len: its length, a multiple of 2 MiB
+ *
+ * A fault falls back to small pages when no free 2 MiB block is at hand
+ * (fragmented memory).  MADV_COLLAPSE then asks once more (Linux 6.1,
+ * unprivileged, synchronous): it compacts memory itself and copies the
+ * bytes into the huge pages, so they stay as written.  If it fails too,
+ * the reading stays short.
+ *
+ * Return: AnonHugePages (kB) of the mapping that holds @mem; -1 if none.
+ */
+static inline long thp_kb_or_collapse(char *mem, size_t len)
+{
+	long kb = anon_huge_kb(mem);
+
+	if (kb < (long)(len >> 10)) {
+		madvise(mem, len, MADV_COLLAPSE);
+		kb = anon_huge_kb(mem);
+	}
+	return kb;
+}
+
 #endif /* _MDLOCK_SELFTEST_H */

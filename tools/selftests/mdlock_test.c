@@ -2077,11 +2077,13 @@ TEST_F(mdl, thp_buffer)
 	mem = (char *)(((unsigned long)raw + HPAGE_SZ - 1) & ~(HPAGE_SZ - 1));
 	ASSERT_EQ(0, madvise(mem, HPAGE_SZ, MADV_HUGEPAGE));
 	fill(mem, HPAGE_SZ, 11);
-	huge = anon_huge_kb(mem);
+	huge = thp_kb_or_collapse(mem, HPAGE_SZ);
 	if (huge < (long)(HPAGE_SZ / 1024)) {
 		munmap(raw, 2 * HPAGE_SZ);
 		SKIP(return, "no huge page was given (AnonHugePages %ld kB)", huge);
 	}
+	/* The bytes, also where MADV_COLLAPSE copied them */
+	EXPECT_TRUE(filled(mem, HPAGE_SZ, 11));
 	check_huge_lock(_metadata, self->fd, mem, HPAGE_SZ / PAGE_SZ, 11);
 	/* Still one huge page */
 	EXPECT_LE((long)(HPAGE_SZ / 1024), anon_huge_kb(mem));
@@ -2139,7 +2141,7 @@ static bool thp_usable(char *why, size_t n)
 /*
  * @huge_pages 2 MiB-aligned transparent huge pages, filled with @seed, in a
  * mapping of one huge page more (*@raw, to unmap); NULL if the kernel did
- * not give huge pages (the reason in @why).
+ * not give huge pages, even to MADV_COLLAPSE (the reason in @why).
  */
 static char *map_thps(size_t huge_pages, unsigned int seed, char **raw, char *why, size_t n)
 {
@@ -2163,7 +2165,7 @@ static char *map_thps(size_t huge_pages, unsigned int seed, char **raw, char *wh
 		return NULL;
 	}
 	fill(mem, len, seed);
-	kb = anon_huge_kb(mem);
+	kb = thp_kb_or_collapse(mem, len);
 	if (kb < (long)(len / 1024)) {
 		snprintf(why, n, "no huge pages were given (AnonHugePages %ld kB)", kb);
 		return NULL;
@@ -2192,6 +2194,8 @@ TEST_F(mdl, thp_lock_straddles_two_huge_pages)
 			munmap(raw, 3 * HPAGE_SZ);
 		SKIP(return, "%s", why);
 	}
+	/* The bytes, also where MADV_COLLAPSE copied them */
+	EXPECT_TRUE(filled(mem, 2 * HPAGE_SZ, 12));
 	/* PAGE_SZ - 100 into the fourth page before the boundary */
 	start = mem + HPAGE_SZ - 3 * PAGE_SZ - 100;
 	ASSERT_EQ(0, mdl_create(self->fd, start, len, &h));
