@@ -551,14 +551,16 @@ static struct mpage *mpage_at(struct arena *a, long idx)
 	return idx >= 0 && idx < (long)a->npages ? &a->pages[idx] : NULL;
 }
 
-/* RANGE_COUNTS of one arena page, up to three more times while it is not @want. */
+/* RANGE_COUNTS of one arena page, up to 5 more times 10 ms apart while it is not @want. */
 static void recheck_page(struct worker *w, unsigned long page, __u32 *count, __u32 want)
 {
 	int tries;
 
-	for (tries = 0; tries < 3 && *count != want; tries++)
+	for (tries = 0; tries < 5 && *count != want; tries++) {
+		sleep_ms(10);
 		if (mdl_range(w->p->fd, w->a.base + page * pg, 1, count))
 			return;
+	}
 }
 
 /* RANGE_COUNTS over arena pages [first, first + n): exact for our pages. */
@@ -581,11 +583,17 @@ static void check_range(struct worker *w, unsigned long first, unsigned long n)
 		if (p->f && !p->mapped && w->counts[i] == (__u32)p->f->locks)
 			continue;
 		/*
-		 * RANGE_COUNTS reads the page table with GUP-fast, which gives up
-		 * for a moment while another thread splits a huge page's PMD:
-		 * a mapped page then reads 0 once.  Ask again before calling it.
+		 * RANGE_COUNTS reads the page table with GUP-fast, which finds
+		 * no page while the entry is in transit, on a page of any kind:
+		 * khugepaged trying a collapse (it clears the PMD, then puts it
+		 * back on finding pins), migration entries of a compaction or
+		 * migration attempt (shmem and file pages are tried even when
+		 * pinned), a huge page's PMD being split.  A mapped page then
+		 * reads 0 for a moment: ask again, a few times 10 ms apart,
+		 * before calling it.  A wrong non-zero count, or a 0 that
+		 * stays, still diverges.
 		 */
-		if (w->counts[i] != want && !w->counts[i] && want && p->kind == K_THP)
+		if (w->counts[i] != want && !w->counts[i] && want)
 			recheck_page(w, first + i, &w->counts[i], want);
 		if (w->counts[i] != want) {
 			diverge(w, "RANGE_COUNTS: page %lu (%s) count %u, model %u",
