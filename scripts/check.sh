@@ -358,7 +358,7 @@ stress_results() {
 		record fail "$guest stress seed=$MDLOCK_SEED ops=${got:-0}" "see $log"
 		printf '%s\n' "$tap" | grep -E 'DIVERGENCE|^not ok|setup failed' | head -n 5 | sed 's/^/    /'
 		echo "    replay: make soak SEEDS=$MDLOCK_SEED OPS=$want GUEST=$guest"
-	elif [ "$got" -lt "$want" ]; then
+	elif [ "${got:-0}" -lt "$want" ]; then
 		record fail "$guest stress seed=$MDLOCK_SEED ops=$got" "fewer than $want operations"
 	else
 		record ok "$guest stress seed=$MDLOCK_SEED ops=$got"
