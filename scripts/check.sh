@@ -276,6 +276,30 @@ packaging_checks() {
 		record fail "libmdlock with pkg-config" "see $log/pkgconfig.log"
 		sed 's/^/    /' "$log/pkgconfig.log" | head -n 20
 	fi
+	# The shared library: the same program linked against libmdlock.so
+	# (pkg-config without --static), run with the staged copy.
+	flags=$(PKG_CONFIG_SYSROOT_DIR=$stage PKG_CONFIG_LIBDIR=$stage/usr/lib/pkgconfig \
+		pkg-config --cflags --libs libmdlock 2>"$log/pkgconfig-so.log") || flags=
+	# shellcheck disable=SC2086 # $flags is words
+	if [ -n "$flags" ] && cc -Wall -Werror -o "$log/pkgconfig-demo-so" tools/lib/pkgconfig-demo.c \
+		$flags >>"$log/pkgconfig-so.log" 2>&1 &&
+		readelf -d "$log/pkgconfig-demo-so" | grep -q 'NEEDED.*\[libmdlock\.so\.0\]' &&
+		LD_LIBRARY_PATH=$stage/usr/lib "$log/pkgconfig-demo-so" >>"$log/pkgconfig-so.log" 2>&1 &&
+		grep -q '^0xc0000005 STATUS_ACCESS_VIOLATION$' "$log/pkgconfig-so.log"; then
+		record ok "the same program linked against the shared libmdlock.so.0 runs"
+	else
+		record fail "libmdlock.so with pkg-config" "see $log/pkgconfig-so.log"
+		sed 's/^/    /' "$log/pkgconfig-so.log" | head -n 20
+	fi
+	# The installed mdlockctl is for a user's system: linked against its
+	# shared C library (the guests' programs are static), and it runs.
+	if [ -x "$stage/usr/sbin/mdlockctl" ] &&
+		readelf -d "$stage/usr/sbin/mdlockctl" | grep -q 'NEEDED.*\[libc\.so' &&
+		"$stage/usr/sbin/mdlockctl" help | grep -q '^usage: mdlockctl'; then
+		record ok "the installed mdlockctl is linked against the shared C library and runs"
+	else
+		record fail "installed mdlockctl" "not executable, static, or its help does not run"
+	fi
 	# make uninstall, staged: what make install put there is gone.
 	if make -s -C "$src" KDIR="/lib/modules/$rel/build" DESTDIR="$stage" PREFIX=/usr uninstall \
 		>"$log/uninstall.log" 2>&1; then
