@@ -220,6 +220,25 @@ static void user_write_lock_sets_write_operation(struct kunit *test)
 	}
 }
 
+/*
+ * A read lock clears a MDL_WRITE_OPERATION the driver left set: with it,
+ * the unlock would dirty pages nobody wrote, and a mapping, a DMA export
+ * could be writable.
+ */
+static void read_lock_clears_stale_write_operation(struct kunit *test)
+{
+	unsigned long uaddr = lk_filled_buf(test, 1, 0x31);
+	PMDL mdl = mdlt_alloc(test, uaddr, PAGE_SIZE);
+	NTSTATUS status;
+
+	mdl->MdlFlags |= MDL_WRITE_OPERATION;
+	status = MmProbeAndLockPages(mdl, UserMode, IoReadAccess);
+	LK_ASSERT_STATUS(test, status, STATUS_SUCCESS);
+	KUNIT_EXPECT_TRUE(test, mdl->MdlFlags & MDL_PAGES_LOCKED);
+	KUNIT_EXPECT_FALSE(test, mdl->MdlFlags & MDL_WRITE_OPERATION);
+	MmUnlockPages(mdl);
+}
+
 static void user_modify_lock_sets_write_operation(struct kunit *test)
 {
 	unsigned long uaddr = lk_filled_buf(test, 1, 0x40);
@@ -735,14 +754,21 @@ static void kernel_mode_alloc_pages_takes_a_reference(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(pfn), 0U);
 }
 
-/* Kernel memory may be locked and unlocked where sleeping is not allowed. */
+/*
+ * Kernel memory may be locked and unlocked where sleeping is not allowed.
+ * The frames are locked once first, where it may sleep, so that the lock
+ * table has their leaves and the client's record exists: on PREEMPT_RT
+ * nothing can be allocated with preemption off, and a lock there needs
+ * its bookkeeping made already (else STATUS_INSUFFICIENT_RESOURCES).
+ */
 static void kernel_mode_lock_under_preempt_disable(struct kunit *test)
 {
 	struct page *page = lk_alloc_page(test);
 	u8 *kbuf = kunit_kzalloc(test, 64, GFP_KERNEL);
 	unsigned long pfn = page_to_pfn(page), kpfn, got_pfn, got_kpfn;
 	PMDL mdl = mdlt_alloc(test, (unsigned long)page_address(page), PAGE_SIZE);
-	PMDL kmdl;
+	PMDL warm = mdlt_alloc(test, (unsigned long)page_address(page), PAGE_SIZE);
+	PMDL kmdl, kwarm;
 	NTSTATUS status, kstatus;
 	unsigned int count;
 	USHORT flags;
@@ -751,7 +777,12 @@ static void kernel_mode_lock_under_preempt_disable(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, kbuf);
 	kmdl = mdlt_alloc(test, (unsigned long)kbuf, 64);
+	kwarm = mdlt_alloc(test, (unsigned long)kbuf, 64);
 	kpfn = lk_virt_pfn(kbuf);
+	LK_ASSERT_STATUS(test, MmProbeAndLockPages(warm, KernelMode, IoReadAccess),
+			 STATUS_SUCCESS);
+	LK_ASSERT_STATUS(test, MmProbeAndLockPages(kwarm, KernelMode, IoReadAccess),
+			 STATUS_SUCCESS);
 	refs = page_ref_count(page);
 	krefs = lk_refs(kpfn);
 
@@ -776,13 +807,41 @@ static void kernel_mode_lock_under_preempt_disable(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, got_pfn, pfn);
 	KUNIT_EXPECT_EQ(test, got_kpfn, kpfn);
 	KUNIT_EXPECT_EQ(test, got_refs, refs + 1);
-	KUNIT_EXPECT_EQ(test, count, 1U);
+	KUNIT_EXPECT_EQ(test, count, 2U);
 	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), bc0);
 	KUNIT_EXPECT_FALSE(test, mdl->MdlFlags & MDL_PAGES_LOCKED);
 	KUNIT_EXPECT_FALSE(test, kmdl->MdlFlags & MDL_PAGES_LOCKED);
 	KUNIT_EXPECT_EQ(test, page_ref_count(page), refs);
 	KUNIT_EXPECT_EQ(test, lk_refs(kpfn), krefs);
+	KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(pfn), 1U);
+	MmUnlockPages(warm);
+	MmUnlockPages(kwarm);
+	mdlock_flush_deferred();
 	KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(pfn), 0U);
+}
+
+/*
+ * IoAllocateMdl() where sleeping is not allowed: an atomic allocation,
+ * except on PREEMPT_RT with preemption off, where the allocator's locks
+ * sleep and there is none to make (NULL, as for no memory).
+ */
+static void io_allocate_mdl_under_preempt_disable(struct kunit *test)
+{
+	u8 *kbuf = kunit_kzalloc(test, 64, GFP_KERNEL);
+	PMDL mdl;
+
+	KUNIT_ASSERT_NOT_NULL(test, kbuf);
+	preempt_disable();
+	mdl = IoAllocateMdl(kbuf, 64, FALSE, FALSE, NULL);
+	preempt_enable();
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		KUNIT_EXPECT_NULL(test, mdl);
+	} else {
+		KUNIT_EXPECT_NOT_NULL(test, mdl);
+		KUNIT_EXPECT_EQ(test, MmGetMdlByteCount(mdl), 64U);
+	}
+	if (mdl)
+		IoFreeMdl(mdl);
 }
 
 enum lk_atomic { LK_PREEMPT_OFF, LK_BH_OFF, LK_IRQS_OFF };
@@ -1115,6 +1174,7 @@ static struct kunit_case mdlock_lock_cases[] = {
 	KUNIT_CASE(user_lock_pfns_are_the_mapped_frames),
 	KUNIT_CASE(user_write_lock_sets_write_operation),
 	KUNIT_CASE(user_modify_lock_sets_write_operation),
+	KUNIT_CASE(read_lock_clears_stale_write_operation),
 	KUNIT_CASE(user_unlock_unpins_and_clears_flags),
 	KUNIT_CASE(user_pin_flag_pins_frames),
 	KUNIT_CASE(user_get_backend_takes_one_reference),
@@ -1134,6 +1194,7 @@ static struct kunit_case mdlock_lock_cases[] = {
 	KUNIT_CASE(kernel_mode_vmalloc_takes_a_reference_per_page),
 	KUNIT_CASE(kernel_mode_alloc_pages_takes_a_reference),
 	KUNIT_CASE(kernel_mode_lock_under_preempt_disable),
+	KUNIT_CASE(io_allocate_mdl_under_preempt_disable),
 	KUNIT_CASE(user_lock_under_preempt_disable_is_refused),
 	KUNIT_CASE(user_lock_with_bh_disabled_is_refused),
 	KUNIT_CASE(user_lock_with_irqs_disabled_is_refused),

@@ -19,6 +19,7 @@
 #include <kunit/test.h>
 #include <linux/anon_inodes.h>
 #include <linux/bottom_half.h>
+#include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
 #include <linux/irqflags.h>
@@ -689,6 +690,45 @@ static void user_map_revoked_on_unlock(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vm_munmap(va, 2 * PAGE_SIZE), 0);
 }
 
+/*
+ * A process that holds its mmap_lock holds up the zapping of its own
+ * mappings only: the shared work item only tries the lock, and meanwhile
+ * goes on with the other releases (here an atomic unlock's vunmap).
+ * Once the lock is free the mappings are zapped and the frames go.
+ */
+static void user_map_revoke_holds_up_nobody_else(struct kunit *test)
+{
+	unsigned long uaddr, uaddr2, va, pins = mt_pins_taken(test);
+	PMDL mdl = mt_locked(test, 2, 0, 2 * PAGE_SIZE, IoWriteAccess, &uaddr);
+	PMDL other = mt_locked(test, 1, 0, PAGE_SIZE, IoWriteAccess, &uaddr2);
+	bool other_done = false;
+	u8 *sys;
+	int i;
+
+	va = (unsigned long)MmMapLockedPages(mdl, UserMode);
+	KUNIT_ASSERT_NE(test, va, 0UL);
+	sys = MmGetSystemAddressForMdlSafe(other, NormalPagePriority);
+	KUNIT_ASSERT_NOT_NULL(test, sys);
+
+	mmap_write_lock(current->mm);
+	MmUnlockPages(mdl);		/* its revoke waits for the lock */
+	local_bh_disable();
+	MmUnlockPages(other);		/* its vunmap is deferred */
+	local_bh_enable();
+	/* The vunmap is seen once (the address is not reused that soon). */
+	for (i = 0; i < 20000 && !other_done; i++) {
+		other_done = !vmalloc_to_page(sys);
+		usleep_range(100, 200);
+	}
+	mmap_write_unlock(current->mm);
+	KUNIT_EXPECT_TRUE_MSG(test, other_done, "another release waited for this mmap_lock");
+
+	mdlock_flush_deferred();
+	KUNIT_EXPECT_FALSE(test, mt_user_readable(va));
+	KUNIT_EXPECT_EQ(test, mt_pins_taken(test), pins);
+	KUNIT_EXPECT_EQ(test, vm_munmap(va, 2 * PAGE_SIZE), 0);
+}
+
 /* A read lock, or MdlMappingNoWrite: read-only, and it cannot be made writable. */
 static void user_map_read_only(struct kunit *test)
 {
@@ -1201,6 +1241,7 @@ static struct kunit_case mdlock_mapping_cases[] = {
 	KUNIT_CASE(reserved_partial_stays_until_unmapped),
 	KUNIT_CASE(user_map_shows_the_frames),
 	KUNIT_CASE(user_map_revoked_on_unlock),
+	KUNIT_CASE(user_map_revoke_holds_up_nobody_else),
 	KUNIT_CASE(user_map_read_only),
 	KUNIT_CASE(user_map_at_base),
 	KUNIT_CASE(user_map_refusals),

@@ -3,7 +3,8 @@
  * wdm_partial_kunit.c: KUnit suites mdlock_partial and mdlock_atomic.
  *
  * mdlock_partial: MmBuildMdlForNonPagedPool() on kmalloc and vmalloc
- * memory, IoBuildPartialMdl() slices of locked and nonpaged MDLs, and the
+ * memory, a module's own data and a device's (ioremap()), KernelMode
+ * locks of the last two, IoBuildPartialMdl() slices of locked and nonpaged MDLs, and the
  * partial MDL's own mapping (MmPrepareMdlForReuse(), IoFreeMdl()).
  *
  * mdlock_atomic: MmUnlockPages() where sleeping is not allowed, whose
@@ -12,6 +13,7 @@
  */
 #include <kunit/resource.h>
 #include <kunit/test.h>
+#include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/page-flags.h>
@@ -224,6 +226,108 @@ static void nonpaged_vmalloc_fills_pfns(struct kunit *test)
 	/* Not the direct-map frame of the vmalloc address: the real one. */
 	KUNIT_EXPECT_NE(test, MmGetMdlPfnArray(mdl)[1], vmalloc_to_pfn(p));
 	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), total);
+	mdlt_free(test, mdl);
+	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), before);
+}
+
+/* A module's own data: in the modules' area, neither direct map nor vmalloc. */
+static u8 part_module_buf[2 * PAGE_SIZE] __aligned(PAGE_SIZE);
+
+static void nonpaged_and_locked_module_data(struct kunit *test)
+{
+	unsigned long total = mdlock_total_locked_pages(), pfn[2];
+	u64 before = mdlt_bugchecks(NULL);
+	int ref[2];
+	NTSTATUS status;
+	PMDL mdl, lk;
+	ULONG i;
+
+	KUNIT_ASSERT_FALSE(test, virt_addr_valid(part_module_buf));
+	for (i = 0; i < 2; i++) {
+		pfn[i] = vmalloc_to_pfn(part_module_buf + i * PAGE_SIZE);
+		ref[i] = part_folio_ref(pfn[i]);
+	}
+	mdl = mdlt_alloc(test, (unsigned long)part_module_buf + 0x40, PAGE_SIZE);
+	MmBuildMdlForNonPagedPool(mdl);
+	KUNIT_EXPECT_EQ(test, mdl->MdlFlags & (MDL_SOURCE_IS_NONPAGED_POOL | MDL_IO_SPACE),
+			MDL_SOURCE_IS_NONPAGED_POOL);
+	KUNIT_EXPECT_PTR_EQ(test, mdl->MappedSystemVa, (PVOID)(part_module_buf + 0x40));
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_EQ_MSG(test, MmGetMdlPfnArray(mdl)[i], pfn[i], "page %u", i);
+	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), before);
+
+	lk = mdlt_alloc(test, (unsigned long)part_module_buf + 0x40, PAGE_SIZE);
+	status = MmProbeAndLockPages(lk, KernelMode, IoWriteAccess);
+	PART_ASSERT_STATUS(test, status, STATUS_SUCCESS);
+	KUNIT_EXPECT_FALSE(test, lk->MdlFlags & MDL_IO_SPACE);
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, MmGetMdlPfnArray(lk)[i], pfn[i], "page %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, part_folio_ref(pfn[i]), ref[i] + 1, "page %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, mdlock_frame_lock_count(pfn[i]), 1U, "page %u", i);
+	}
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), total + 2);
+	MmUnlockPages(lk);
+	mdlock_flush_deferred();
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, part_folio_ref(pfn[i]), ref[i], "page %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, mdlock_frame_lock_count(pfn[i]), 0U, "page %u", i);
+	}
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), total);
+	mdlt_free(test, lk);
+	mdlt_free(test, mdl);
+	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), before);
+}
+
+static void part_iounmap(void *io)
+{
+	iounmap((void __iomem __force *)io);
+}
+
+/*
+ * A device's memory: the I/O APIC's page, which has no struct page.  The
+ * MDL records the frame and takes nothing (MDL_IO_SPACE), as for a user
+ * mapping of a device; it cannot get a mapping of its own.  (mdlock once
+ * took vmalloc_to_page()'s made-up struct page for it.)
+ */
+#define PART_IO_PHYS	0xfec00000UL
+
+static void nonpaged_and_locked_device_memory(struct kunit *test)
+{
+	unsigned long total = mdlock_total_locked_pages(), pfn = PART_IO_PHYS >> PAGE_SHIFT;
+	u64 before = mdlt_bugchecks(NULL);
+	void __iomem *io;
+	NTSTATUS status;
+	PMDL mdl, lk;
+	u8 *va;
+
+	io = ioremap(PART_IO_PHYS, PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, io);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, part_iounmap, (void __force *)io), 0);
+	va = (u8 __force *)io;
+
+	mdl = mdlt_alloc(test, (unsigned long)va + 0x20, 0x40);
+	MmBuildMdlForNonPagedPool(mdl);
+	KUNIT_EXPECT_EQ(test, mdl->MdlFlags & (MDL_SOURCE_IS_NONPAGED_POOL | MDL_IO_SPACE),
+			MDL_SOURCE_IS_NONPAGED_POOL | MDL_IO_SPACE);
+	KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(mdl)[0], pfn);
+	KUNIT_EXPECT_PTR_EQ(test, MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority),
+			    (PVOID)(va + 0x20));
+	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), before);
+
+	lk = mdlt_alloc(test, (unsigned long)va + 0x20, 0x40);
+	status = MmProbeAndLockPages(lk, KernelMode, IoReadAccess);
+	PART_ASSERT_STATUS(test, status, STATUS_SUCCESS);
+	KUNIT_EXPECT_EQ(test, lk->MdlFlags & (MDL_PAGES_LOCKED | MDL_IO_SPACE),
+			MDL_PAGES_LOCKED | MDL_IO_SPACE);
+	KUNIT_EXPECT_EQ(test, MmGetMdlPfnArray(lk)[0], pfn);
+	KUNIT_EXPECT_EQ(test, mdlock_frame_lock_count(pfn), 0U);
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), total + 1);
+	KUNIT_EXPECT_NULL(test, MmGetSystemAddressForMdlSafe(lk, NormalPagePriority));
+	MmUnlockPages(lk);
+	mdlock_flush_deferred();
+	KUNIT_EXPECT_FALSE(test, lk->MdlFlags & (MDL_PAGES_LOCKED | MDL_IO_SPACE));
+	KUNIT_EXPECT_EQ(test, mdlock_total_locked_pages(), total);
+	mdlt_free(test, lk);
 	mdlt_free(test, mdl);
 	KUNIT_EXPECT_EQ(test, mdlt_bugchecks(NULL), before);
 }
@@ -483,6 +587,8 @@ static void partial_leaves_pins_balanced(struct kunit *test)
 static struct kunit_case mdlock_partial_cases[] = {
 	KUNIT_CASE(nonpaged_kmalloc_fills_pfns),
 	KUNIT_CASE(nonpaged_vmalloc_fills_pfns),
+	KUNIT_CASE(nonpaged_and_locked_module_data),
+	KUNIT_CASE(nonpaged_and_locked_device_memory),
 	KUNIT_CASE(partial_slice_of_locked_user_mdl),
 	KUNIT_CASE(partial_length_zero_means_the_rest),
 	KUNIT_CASE(partial_of_mapped_source_inherits_mapping),

@@ -366,7 +366,8 @@ static void client_free(struct mdl_client *cl)
  * @mod: the module
  * @gfp: allocation flags for a new record
  *
- * Context: Any context the lock is allowed in; @gfp must suit it.
+ * Context: Any context the lock is allowed in; @gfp must suit it (0: no
+ * allocation is allowed here, only a record already made is found).
  * Return: the record, valid while @mod is loaded; NULL without memory.
  */
 struct mdl_client *mdl_client_get(struct module *mod, gfp_t gfp)
@@ -377,7 +378,7 @@ struct mdl_client *mdl_client_get(struct module *mod, gfp_t gfp)
 	rcu_read_lock();
 	cl = client_find(mod);
 	rcu_read_unlock();
-	if (cl)
+	if (cl || !gfp)
 		return cl;
 
 	new = kzalloc(sizeof(*new), gfp | __GFP_NOWARN);

@@ -221,4 +221,16 @@ static inline bool mdl_can_free_pages(void)
 	       (!irqs_disabled() && !(preempt_count() & (PREEMPT_MASK | HARDIRQ_MASK | NMI_MASK)));
 }
 
+/*
+ * The allocation flags where the caller may not sleep: GFP_NOWAIT, or 0
+ * where not even that is allowed, which the caller takes as "go without
+ * it": on PREEMPT_RT the allocators take the same sleeping locks to
+ * allocate as to free (mdl_can_free_pages()), so a lock of kernel memory
+ * with preemption or interrupts off finds its bookkeeping there or fails.
+ */
+static inline gfp_t mdl_nowait_gfp(void)
+{
+	return mdl_can_free_pages() ? GFP_NOWAIT | __GFP_NOWARN : 0;
+}
+
 #endif /* _MDL_INTERNAL_H */

@@ -557,6 +557,8 @@ static long mdlock_ioctl_free(struct mdlock_file *mf, void __user *argp)
 		ret = -EBUSY;
 	} else if (obj_claim(mf, args.handle, obj)) {
 		mdl_umap_prune(obj->mdl);
+		/* zapped here, under this process's own mmap_lock */
+		mdl_umap_revoke_own(obj->mdl);
 		mapped = obj->mdl->Private.umaps;
 		obj_destroy(obj);
 		obj_put(obj);	/* the handle table's reference */
@@ -808,6 +810,8 @@ static long mdlock_ioctl_unlock(struct mdlock_file *mf, void __user *argp)
 	} else {
 		/* areas the process unmapped itself need no waiting for */
 		mdl_umap_prune(obj->mdl);
+		/* zapped here, under this process's own mmap_lock */
+		mdl_umap_revoke_own(obj->mdl);
 		mapped = obj->mdl->Private.umaps;
 		obj_unlock_locked(obj);
 	}

@@ -28,6 +28,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/delay.h>
 #include <linux/export.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
@@ -216,9 +217,14 @@ struct mdl_release {
 
 static LLIST_HEAD(deferred);
 static LLIST_HEAD(deferred_frees);
+/* records whose user mappings' processes held their mmap_lock: retried */
+static LLIST_HEAD(deferred_busy);
 static atomic_long_t deferred_pending = ATOMIC_LONG_INIT(0);
 static void release_work_fn(struct work_struct *work);
 static DECLARE_WORK(release_work, release_work_fn);
+static void retry_work_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(retry_work, retry_work_fn);
+#define RETRY_DELAY	msecs_to_jiffies(10)
 
 /**
  * mdl_release_alloc() - a record for a deferred release
@@ -275,8 +281,16 @@ static void release_work_fn(struct work_struct *work)
 	/* Oldest first: the list is a stack. */
 	list = llist_reverse_order(list);
 	llist_for_each_entry_safe(rel, tmp, list, node) {
-		if (rel->umaps)
-			mdl_umap_revoke_all(rel->umaps);
+		/*
+		 * A process holding its mmap_lock holds up only its own
+		 * record: the frames stay referenced until its mappings are
+		 * zapped, and the others go on.
+		 */
+		if (rel->umaps && !mdl_umap_revoke_all(&rel->umaps)) {
+			llist_add(&rel->node, &deferred_busy);
+			schedule_delayed_work(&retry_work, RETRY_DELAY);
+			continue;
+		}
 		if (rel->dma)
 			mdl_dma_release(rel->dma);
 		if (rel->mapping)
@@ -291,6 +305,18 @@ static void release_work_fn(struct work_struct *work)
 		next = node->next;
 		kvfree(node);
 	}
+}
+
+static void retry_work_fn(struct work_struct *work)
+{
+	struct llist_node *list = llist_del_all(&deferred_busy), *last = list;
+
+	if (!list)
+		return;
+	while (last->next)
+		last = last->next;
+	llist_add_batch(list, last, &deferred);
+	schedule_work(&release_work);
 }
 
 static void defer(struct mdl_release *rel)
@@ -421,25 +447,74 @@ long mdl_deferred_pending(void)
  * MmUnlockPages() and the unmapping routines, called where they may not
  * sleep, leave dirtying file pages and removing mappings to a work item.
  * This waits until every such release has finished.  Module unload does.
+ * A release that must zap a process's user mappings waits for that
+ * process's mmap_lock (the work item itself only tries it, and tries
+ * again every 10 ms), and so does this.
  *
  * Context: Process context, may sleep.
  */
 void mdlock_flush_deferred(void)
 {
-	flush_work(&release_work);
+	for (;;) {
+		flush_work(&release_work);
+		flush_delayed_work(&retry_work);
+		flush_work(&release_work);
+		if (llist_empty(&deferred_busy) && !work_busy(&release_work) &&
+		    !work_busy(&retry_work.work))
+			return;
+		msleep(20);
+	}
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_flush_deferred, MDLOCK);
 
 /* ---- Probe and lock */
 
-/* The page behind a kernel address, or NULL. */
-static struct page *kernel_page(unsigned long va)
+/*
+ * A frame the page allocator does not own: no struct page, or a reserved
+ * one that is not ZONE_DEVICE memory (which is refcounted and reused).
+ */
+static bool io_frame(unsigned long pfn)
 {
+	struct page *page;
+
+	if (!pfn_valid(pfn))
+		return true;
+	page = pfn_to_page(pfn);
+	return PageReserved(page) && !is_zone_device_page(page);
+}
+
+/*
+ * The frame behind a resident kernel address, or 0 (no frame is 0 here),
+ * and in *@io whether the page allocator does not own it (io_frame()).
+ * The direct map and the kernel image (virt_addr_valid()) are RAM.  The
+ * vmalloc area (vmalloc, vmap, ioremap: a device's memory) and the
+ * modules' (a client module's own data) are read in the kernel page
+ * tables with x86's lookup_address(), which knows huge mappings:
+ * vmalloc_to_page() would make up a struct page for a device's frame,
+ * which has none.
+ */
+static unsigned long kernel_frame(unsigned long va, bool *io)
+{
+	unsigned long pfn;
+	unsigned int level;
+	pte_t *pte;
+
+	*io = false;
 	if (virt_addr_valid((void *)va))
-		return virt_to_page((void *)va);
-	if (is_vmalloc_addr((void *)va))
-		return vmalloc_to_page((void *)va);
-	return NULL;
+		return page_to_pfn(virt_to_page((void *)va));
+	if (!is_vmalloc_addr((void *)va) && !(va >= MODULES_VADDR && va < MODULES_END))
+		return 0;
+	pte = lookup_address(va, &level);
+	if (!pte || !pte_present(*pte))
+		return 0;
+	if (level == PG_LEVEL_1G)
+		pfn = pud_pfn(*(pud_t *)pte) + ((va & ~PUD_MASK) >> PAGE_SHIFT);
+	else if (level == PG_LEVEL_2M)
+		pfn = pmd_pfn(*(pmd_t *)pte) + ((va & ~PMD_MASK) >> PAGE_SHIFT);
+	else
+		pfn = pte_pfn(*pte);
+	*io = io_frame(pfn);
+	return pfn;
 }
 
 /*
@@ -448,27 +523,35 @@ static struct page *kernel_page(unsigned long va)
  * allocation that is not compound have no reference count at all: an MDL
  * over such memory takes no references (MDLP_NOREF), which for memory that
  * is never paged only gives up catching a driver that frees it while it is
- * locked.
+ * locked.  A device's memory (an ioremap()) is I/O space (*@io): its
+ * frames are recorded and nothing is taken; a range that mixes it with
+ * RAM is refused.
  */
-static mdl_status_t lock_kernel_pages(struct mdl *mdl, unsigned long n, const u64 *segs)
+static mdl_status_t lock_kernel_pages(struct mdl *mdl, unsigned long n, const u64 *segs,
+				      bool *io)
 {
 	PFN_NUMBER *pfns = mdl_pfns(mdl);
-	unsigned long va = (unsigned long)mdl->StartVa, i;
-	struct page *page;
+	unsigned long va = (unsigned long)mdl->StartVa, i, pfn;
+	bool dev;
 
+	*io = false;
 	for (i = 0; i < n; i++) {
-		page = kernel_page(segs ? segs[i] : va + i * PAGE_SIZE);
-		if (!page) {
-			release_pages_of(pfns, i, mdl->Private.flags & MDLP_NOREF ? 0 : MDLP_KERNEL,
-					 false);
+		pfn = kernel_frame(segs ? segs[i] : va + i * PAGE_SIZE, &dev);
+		if (!i)
+			*io = dev;
+		if (!pfn || dev != *io) {
+			if (!*io)
+				release_pages_of(pfns, i, mdl->Private.flags & MDLP_NOREF ?
+						 0 : MDLP_KERNEL, false);
 			memset(pfns, 0, n * sizeof(*pfns));
 			mdl->Private.flags &= ~MDLP_NOREF;
+			*io = false;
 			return STATUS_ACCESS_VIOLATION;
 		}
-		pfns[i] = page_to_pfn(page);
-		if (mdl->Private.flags & MDLP_NOREF)
+		pfns[i] = pfn;
+		if (dev || (mdl->Private.flags & MDLP_NOREF))
 			continue;
-		if (!folio_try_get(page_folio(page))) {
+		if (!folio_try_get(page_folio(pfn_to_page(pfn)))) {
 			release_pages_of(pfns, i, MDLP_KERNEL, false);
 			mdl->Private.flags |= MDLP_NOREF;
 		}
@@ -753,20 +836,6 @@ static mdl_status_t lock_user_pages(struct mdl *mdl, struct mm_struct *mm, unsig
 }
 
 /*
- * A frame the page allocator does not own: no struct page, or a reserved
- * one that is not ZONE_DEVICE memory (which is refcounted and reused).
- */
-static bool io_frame(unsigned long pfn)
-{
-	struct page *page;
-
-	if (!pfn_valid(pfn))
-		return true;
-	page = pfn_to_page(pfn);
-	return PageReserved(page) && !is_zone_device_page(page);
-}
-
-/*
  * I/O space: a range inside one VM_IO or VM_PFNMAP area (a device's
  * mmap()) has no pages to pin.  Its frames are recorded and nothing is
  * taken (MDL_IO_SPACE), as on Windows.  Only frames the page allocator
@@ -937,7 +1006,9 @@ static mdl_status_t lock_for(struct module *client, struct mdl *mdl,
 	}
 
 	if (client != THIS_MODULE) {
-		cl = mdl_client_get(client, mdl_can_sleep() ? GFP_KERNEL : GFP_NOWAIT);
+		/* alloc_percpu() takes a mutex: not under a hidden spinlock */
+		cl = mdl_client_get(client, mdl_surely_can_sleep() ? GFP_KERNEL :
+				    mdl_nowait_gfp());
 		if (!cl) {
 			status = STATUS_INSUFFICIENT_RESOURCES;
 			goto out_mm;
@@ -959,7 +1030,7 @@ static mdl_status_t lock_for(struct module *client, struct mdl *mdl,
 	gup_flags = (write ? FOLL_WRITE : 0) |
 		    (hold == MDLP_PIN && (flags & MDLOCK_LOCK_LONGTERM) ? FOLL_LONGTERM : 0);
 	if (hold == MDLP_KERNEL) {
-		status = lock_kernel_pages(mdl, n, segs);
+		status = lock_kernel_pages(mdl, n, segs, &io);
 	} else {
 		status = lock_user_pages(mdl, mm, n, gup_flags, hold, mm != current->mm, segs);
 		/*
@@ -972,7 +1043,7 @@ static mdl_status_t lock_for(struct module *client, struct mdl *mdl,
 	if (!MDL_NT_SUCCESS(status))
 		goto out_owner;
 	/* User pages were counted in the lock table as they were locked. */
-	counted = hold != MDLP_KERNEL;
+	counted = hold != MDLP_KERNEL || io;
 	/* I/O space: nothing held, nothing counted */
 	if ((mdl->Private.flags & MDLP_NOREF) || io)
 		hold = 0;
@@ -992,7 +1063,7 @@ static mdl_status_t lock_for(struct module *client, struct mdl *mdl,
 	}
 	/* A kernel lock may hold a hidden spinlock. */
 	if (!counted && mdl_counts_add(mdl_pfns(mdl), n, mdl_surely_can_sleep() ?
-				       GFP_KERNEL : GFP_NOWAIT | __GFP_NOWARN)) {
+				       GFP_KERNEL : mdl_nowait_gfp())) {
 		status = STATUS_INSUFFICIENT_RESOURCES;
 		goto out_release;
 	}
@@ -1005,6 +1076,8 @@ static mdl_status_t lock_for(struct module *client, struct mdl *mdl,
 	mdl->Private.flags |= hold;
 	mdl->Private.flags &= ~MDLP_WAS_LOCKED;
 	mdl->Process = task;
+	/* A read lock clears a MDL_WRITE_OPERATION the driver left set. */
+	mdl->MdlFlags &= ~MDL_WRITE_OPERATION;
 	mdl->MdlFlags |= MDL_PAGES_LOCKED | (write ? MDL_WRITE_OPERATION : 0) |
 			 (io ? MDL_IO_SPACE : 0);
 	if (held_mm)
@@ -1059,8 +1132,10 @@ out_mm:
  * space: its frames are recorded, nothing is held or counted in the lock
  * table, and MDL_IO_SPACE is set until the unlock.  Only device frames
  * qualify (no struct page, or a reserved one); a PFN map of ordinary RAM
- * is STATUS_ACCESS_VIOLATION.  Such an MDL cannot be mapped (system, user
- * or DMA).
+ * is STATUS_ACCESS_VIOLATION.  In KernelMode a device's memory (an
+ * ioremap()) is I/O space too; a range that mixes it with RAM is
+ * STATUS_ACCESS_VIOLATION.  Such an MDL cannot be mapped (system, user or
+ * DMA).
  *
  * Context: Process context for user memory.  Kernel memory may be locked
  * in atomic context (Windows' DISPATCH_LEVEL), but not in a hardirq.
@@ -1333,28 +1408,23 @@ EXPORT_SYMBOL_NS_GPL(mdlock_advance, MDLOCK);
 
 /* ---- Nonpaged pool and partial MDLs */
 
-/* The frame behind a resident kernel address, or 0 (no frame is 0 here). */
-static unsigned long kernel_pfn(unsigned long va)
-{
-	struct page *page = kernel_page(va);
-
-	return page ? page_to_pfn(page) : 0;
-}
-
 /**
  * mdlock_build_nonpaged() - MmBuildMdlForNonPagedPool
  * @mdl: an MDL over resident kernel memory (kmalloc, vmalloc, ...)
  *
  * Fills the PFN array, sets MDL_SOURCE_IS_NONPAGED_POOL and MappedSystemVa
- * to the buffer; takes no reference and no lock count.  User memory
- * (pageable) and non-resident ranges are refused and reported.
+ * to the buffer; takes no reference and no lock count.  A device's memory
+ * (ioremap()) also sets MDL_IO_SPACE; a client module's own data counts
+ * as nonpaged.  User memory (pageable), non-resident ranges and ranges
+ * that mix RAM and a device's memory are refused and reported.
  *
  * Context: Any context.
  * Return: STATUS_SUCCESS, or STATUS_INVALID_DEVICE_REQUEST.
  */
 mdl_status_t mdlock_build_nonpaged(struct mdl *mdl)
 {
-	unsigned long va = (unsigned long)mdl->StartVa, n = mdl_span(mdl), i;
+	unsigned long va = (unsigned long)mdl->StartVa, n = mdl_span(mdl), i, pfn;
+	bool io = false, dev;
 
 	if (!mdl_rule_check(mdl, OP_BUILD_NONPAGED))
 		return STATUS_INVALID_DEVICE_REQUEST;
@@ -1364,8 +1434,12 @@ mdl_status_t mdlock_build_nonpaged(struct mdl *mdl)
 			     "MmBuildMdlForNonPagedPool of pageable (user) memory");
 		return STATUS_INVALID_DEVICE_REQUEST;
 	}
+	/* every page resident, all RAM or all a device's; only then filled in */
 	for (i = 0; i < n; i++) {
-		if (!kernel_pfn(va + i * PAGE_SIZE)) {
+		pfn = kernel_frame(va + i * PAGE_SIZE, &dev);
+		if (!i)
+			io = dev;
+		if (!pfn || dev != io) {
 			mdl_bugcheck(BC_MEMORY_MANAGEMENT, BCP_HIDE(2) | BCP_HIDE(3), 0x1240,
 				     (u64)(unsigned long)mdl,
 				     va + i * PAGE_SIZE, 0,
@@ -1374,10 +1448,11 @@ mdl_status_t mdlock_build_nonpaged(struct mdl *mdl)
 		}
 	}
 	for (i = 0; i < n; i++)
-		mdl_pfns(mdl)[i] = kernel_pfn(va + i * PAGE_SIZE);
+		mdl_pfns(mdl)[i] = kernel_frame(va + i * PAGE_SIZE, &dev);
 	mdl->Process = NULL;
 	mdl->MappedSystemVa = (void *)mdl_va(mdl);
-	mdl->MdlFlags |= MDL_SOURCE_IS_NONPAGED_POOL;
+	/* a device's memory (an ioremap()) has no pages: I/O space */
+	mdl->MdlFlags |= MDL_SOURCE_IS_NONPAGED_POOL | (io ? MDL_IO_SPACE : 0);
 	return STATUS_SUCCESS;
 }
 EXPORT_SYMBOL_NS_GPL(mdlock_build_nonpaged, MDLOCK);

@@ -124,7 +124,7 @@ void *mdlock_map(struct mdl *mdl, int mode, int cache, u32 priority)
 	 * What an unmapping from atomic context needs to defer the vunmap,
 	 * with room for the mapped frames it keeps referenced until then.
 	 */
-	rel = mdl_release_alloc(n, GFP_KERNEL);
+	rel = mdl_release_alloc(n, GFP_KERNEL_ACCOUNT);
 	addr = rel ? vmap(pages, n, VM_MAP, mapping_prot(mdl, ro)) : NULL;
 	kvfree(pages);
 	if (!addr) {

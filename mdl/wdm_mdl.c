@@ -63,9 +63,11 @@ EXPORT_SYMBOL_NS_GPL(mdlock_init, MDLOCK);
  *
  * Context: Process context or atomic context up to softirq (Windows'
  * DISPATCH_LEVEL): the allocation does not sleep where the caller may not.
- * Not in a hard interrupt, where Windows does not allow it either.
- * Return: the MDL, or NULL for a bad length, no memory or a hard
- * interrupt.
+ * Not in a hard interrupt, where Windows does not allow it either, nor on
+ * PREEMPT_RT with preemption or interrupts off (a raw spinlock), where the
+ * allocators' locks sleep.
+ * Return: the MDL, or NULL for a bad length, no memory, a hard interrupt
+ * or a PREEMPT_RT atomic section.
  */
 struct mdl *mdlock_alloc(const void *va, size_t length)
 {
@@ -84,6 +86,9 @@ struct mdl *mdl_alloc_mdl(const void *va, size_t length, bool atomic)
 	size_t size;
 
 	if (!length || length > MDLOCK_MAX_BYTES || in_hardirq() || in_nmi())
+		return NULL;
+	/* PREEMPT_RT, preemption or interrupts off: no allocator to call */
+	if (atomic && !mdl_nowait_gfp())
 		return NULL;
 	size = mdlock_size(va, length);
 	if (!atomic)

@@ -69,7 +69,8 @@ struct vm_area_struct;
 bool mdl_umap_unmap(struct mdl *mdl, void *va);
 void mdl_umap_prune(struct mdl *mdl);
 void mdl_umap_detach(struct mdl *mdl, unsigned long n);
-void mdl_umap_revoke_all(struct mdl_umap *list);
+bool mdl_umap_revoke_all(struct mdl_umap **list);
+void mdl_umap_revoke_own(struct mdl *mdl);
 int mdl_umap_mmap(struct mdl *mdl, struct vm_area_struct *vma);
 
 /* wdm_lock.c: MmUnlockPages where the caller knows whether it may sleep */

@@ -419,35 +419,84 @@ bool mdl_umap_unmap(struct mdl *mdl, void *va)
 	return true;
 }
 
-/* Zap @u's area if it is still there.  Process context: takes the mmap_lock. */
-static void umap_revoke(struct mdl_umap *u)
+/*
+ * Zap @u's area if it is still there.  Process context: takes the
+ * mmap_lock, or with @busy_ok only tries to: false if it is held.
+ */
+static bool umap_revoke(struct mdl_umap *u, bool busy_ok)
 {
 	struct vm_area_struct *vma;
 
 	if (!mmget_not_zero(u->mm))
-		return;		/* the address space is being torn down anyway */
-	mmap_read_lock(u->mm);
+		return true;	/* the address space is being torn down anyway */
+	if (!busy_ok) {
+		mmap_read_lock(u->mm);
+	} else if (!mmap_read_trylock(u->mm)) {
+		mmput(u->mm);
+		return false;
+	}
 	vma = umap_area(u);
 	if (vma)
 		zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
 	mmap_read_unlock(u->mm);
 	mmput(u->mm);
+	return true;
 }
 
 /**
  * mdl_umap_revoke_all() - the work item's part: zap and forget mappings
- * @list: the first of a list of mappings detached from their MDL
+ * @list: the first of a list of mappings detached from their MDL; left
+ *        holding those not zapped yet
+ *
+ * The work item is shared by every user of mdlock: it never waits for a
+ * process's mmap_lock, which the process may hold as long as it likes (a
+ * fault stalled on a FUSE server it runs, say).  A mapping whose address
+ * space's lock is taken stays on @list, to be tried again.
  *
  * Context: Process context (the deferred-release work item).
+ * Return: true if @list is now empty.
  */
-void mdl_umap_revoke_all(struct mdl_umap *list)
+bool mdl_umap_revoke_all(struct mdl_umap **list)
 {
-	struct mdl_umap *u, *next;
+	struct mdl_umap **p = list, *u;
 
-	for (u = list; u; u = next) {
-		next = u->next;
-		umap_revoke(u);
-		umap_put(u);
+	while ((u = *p)) {
+		if (umap_revoke(u, true)) {
+			*p = u->next;
+			umap_put(u);
+		} else {
+			p = &u->next;
+		}
+	}
+	return !*list;
+}
+
+/**
+ * mdl_umap_revoke_own() - zap the MDL's mappings in the caller's process, now
+ * @mdl: the MDL, about to be unlocked or freed by its owner
+ *
+ * /dev/mdlock's UNLOCK and FREE zap the mappings in their caller's own
+ * address space themselves, under its mmap_lock, while the frames are
+ * still held, and forget them: a zapped area never shows a frame again
+ * (its fault handler raises SIGBUS), so the release that follows has
+ * nothing left for the shared work item, and nobody else waits for this
+ * process's mmap_lock.
+ *
+ * Context: Process context, the MDL's routines serialized, not holding
+ * the caller's mmap_lock.
+ */
+void mdl_umap_revoke_own(struct mdl *mdl)
+{
+	struct mdl_umap **p = &mdl->Private.umaps, *u;
+
+	while ((u = *p)) {
+		if (u->mm == current->mm) {
+			umap_revoke(u, false);
+			*p = u->next;
+			umap_put(u);
+		} else {
+			p = &u->next;
+		}
 	}
 }
 
