@@ -295,15 +295,14 @@ static void nonpaged_and_locked_device_memory(struct kunit *test)
 {
 	unsigned long total = mdlock_total_locked_pages(), pfn = PART_IO_PHYS >> PAGE_SHIFT;
 	u64 before = mdlt_bugchecks(NULL);
-	void __iomem *io;
 	NTSTATUS status;
 	PMDL mdl, lk;
 	u8 *va;
 
-	io = ioremap(PART_IO_PHYS, PAGE_SIZE);
-	KUNIT_ASSERT_NOT_NULL(test, io);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, part_iounmap, (void __force *)io), 0);
-	va = (u8 __force *)io;
+	/* a kernel address, as a Windows driver's MmMapIoSpace() one is */
+	va = (u8 __force *)ioremap(PART_IO_PHYS, PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, va);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, part_iounmap, va), 0);
 
 	mdl = mdlt_alloc(test, (unsigned long)va + 0x20, 0x40);
 	MmBuildMdlForNonPagedPool(mdl);
@@ -514,6 +513,62 @@ static void partial_own_mapping_shows_source_bytes(struct kunit *test)
 			    (PVOID)pv);
 }
 
+/*
+ * A partial MDL's own mapping references its frames: the source unlocked
+ * under it (a driver's bug), with the process's pages gone too, the
+ * mapping still shows the frames, not freed memory, until it is removed.
+ */
+static void partial_mapping_outlives_source_unlock(struct kunit *test)
+{
+	unsigned long uaddr, pfn;
+	PMDL src, part;
+	u8 *pv;
+
+	src = part_locked_src(test, 2, 0, IoWriteAccess, &uaddr);
+	part_user_pattern(test, uaddr, 2 * PAGE_SIZE, 3);
+	part = mdlt_alloc(test, uaddr, 2 * PAGE_SIZE);
+	IoBuildPartialMdl(src, part, (PVOID)(uaddr + PAGE_SIZE), PAGE_SIZE);
+	pfn = MmGetMdlPfnArray(part)[0];
+	pv = MmGetSystemAddressForMdlSafe(part, NormalPagePriority);
+	KUNIT_ASSERT_NOT_NULL(test, pv);
+	/* only the lock holds the frames now, then only the mapping */
+	KUNIT_ASSERT_EQ(test, vm_munmap(uaddr, 2 * PAGE_SIZE), 0);
+	MmUnlockPages(src);
+	mdlock_flush_deferred();
+	KUNIT_EXPECT_FALSE(test, mdlt_pfn_pinned(pfn));
+	KUNIT_EXPECT_GE(test, part_folio_ref(pfn), 1);
+	part_expect_pattern(test, pv, PAGE_SIZE, PAGE_SIZE, 3);
+	MmPrepareMdlForReuse(part);
+	KUNIT_EXPECT_FALSE(test, part->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+	mdlt_expect_pins_balanced(test);
+}
+
+/*
+ * Mapping a partial MDL whose source was unlocked first (a driver's bug):
+ * its frames are no longer locked, so nothing is mapped: 0xC4/0xB3, and
+ * no reference is left on them.
+ */
+static void partial_of_unlocked_source_is_not_mapped(struct kunit *test)
+{
+	unsigned long uaddr, pfn;
+	u64 before;
+	PMDL src, part;
+	int ref;
+
+	src = part_locked_src(test, 2, 0, IoWriteAccess, &uaddr);
+	part = mdlt_alloc(test, uaddr, 2 * PAGE_SIZE);
+	IoBuildPartialMdl(src, part, (PVOID)uaddr, PAGE_SIZE);
+	pfn = MmGetMdlPfnArray(part)[0];
+	MmUnlockPages(src);
+	mdlock_flush_deferred();
+	ref = part_folio_ref(pfn);
+	before = mdlt_bugchecks(NULL);
+	KUNIT_EXPECT_NULL(test, MmGetSystemAddressForMdlSafe(part, NormalPagePriority));
+	MDLT_EXPECT_BUGCHECK(test, before, 0xC4, 0xB3);
+	KUNIT_EXPECT_FALSE(test, part->MdlFlags & MDL_MAPPED_TO_SYSTEM_VA);
+	KUNIT_EXPECT_EQ(test, part_folio_ref(pfn), ref);
+}
+
 static void prepare_for_reuse_releases_partial_mapping(struct kunit *test)
 {
 	struct part_counts c;
@@ -594,6 +649,8 @@ static struct kunit_case mdlock_partial_cases[] = {
 	KUNIT_CASE(partial_of_mapped_source_inherits_mapping),
 	KUNIT_CASE(partial_of_nonpaged_inherits_nonpaged),
 	KUNIT_CASE(partial_own_mapping_shows_source_bytes),
+	KUNIT_CASE(partial_mapping_outlives_source_unlock),
+	KUNIT_CASE(partial_of_unlocked_source_is_not_mapped),
 	KUNIT_CASE(prepare_for_reuse_releases_partial_mapping),
 	KUNIT_CASE(free_mapped_partial_releases_mapping),
 	KUNIT_CASE(partial_leaves_pins_balanced),

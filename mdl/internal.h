@@ -77,6 +77,7 @@ void mdl_bugcheck_counts_show(struct seq_file *m);
 #define MDLP_PROT_RO		0x1000	/* the own system mapping is read-only now */
 #define MDLP_PROT_NONE		0x2000	/* the own system mapping is inaccessible now */
 #define MDLP_RESERVED		0x4000	/* mapped in a reserved mapping (@mapping is its record) */
+#define MDLP_MAP_HOLDS		0x8000	/* the own system mapping references its frames */
 #define MDLP_CACHE_MASK		(MDLP_CACHE_UC | MDLP_CACHE_WC)
 #define MDLP_HOLD_MASK		(MDLP_PIN | MDLP_GET | MDLP_KERNEL)
 

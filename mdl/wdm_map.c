@@ -51,8 +51,39 @@ void mdl_unmap_own(struct mdl *mdl, bool may_sleep)
 		vunmap(mapping);
 		mdl_mapref_put(rel);
 	} else {
-		mdl_defer_unmap(mapping, rel, mdl_pfns(mdl), mdl_span(mdl));
+		/* a partial's mapping referenced its frames when it was made */
+		mdl_defer_unmap(mapping, rel, mdl_pfns(mdl),
+				(mdl->Private.flags & MDLP_MAP_HOLDS) ? 0 : mdl_span(mdl));
 	}
+	mdl->Private.flags &= ~MDLP_MAP_HOLDS;
+}
+
+/*
+ * A partial MDL holds nothing itself: its own mapping references each
+ * frame while it exists (in @rel), so that however soon the source is
+ * unlocked, the mapping never shows a freed frame; and frames no lock
+ * holds any more (the source was unlocked first: a driver's bug) are not
+ * mapped at all.  The references are taken first, so that a frame looked
+ * at cannot go meanwhile.  Return: false, with @rel released and freed,
+ * if a frame is not locked.
+ */
+static bool map_partial_holds(struct mdl *mdl, struct mdl_release *rel, unsigned long n)
+{
+	const PFN_NUMBER *pfns = mdl_pfns(mdl);
+	unsigned long i;
+
+	mdl_mapref_add(rel, pfns, n);
+	for (i = 0; i < n; i++) {
+		if (!mdl_count_read(pfns[i])) {
+			mdl_bugcheck(BC_VERIFIER_VIOLATION, BCP_HIDE(2), 0xB3,
+				     (u64)(unsigned long)mdl, mdl->MdlFlags, MDL_PAGES_LOCKED,
+				     "mapping a partial MDL whose source is no longer locked");
+			mdl_mapref_put(rel);
+			return false;
+		}
+	}
+	mdl->Private.flags |= MDLP_MAP_HOLDS;
+	return true;
 }
 
 /* Whether the MDL's frames may be mapped writable at all: see mdl_read_locked(). */
@@ -125,10 +156,16 @@ void *mdlock_map(struct mdl *mdl, int mode, int cache, u32 priority)
 	 * with room for the mapped frames it keeps referenced until then.
 	 */
 	rel = mdl_release_alloc(n, GFP_KERNEL_ACCOUNT);
+	if (rel && (mdl->MdlFlags & MDL_PARTIAL) && !map_partial_holds(mdl, rel, n))
+		rel = NULL;
 	addr = rel ? vmap(pages, n, VM_MAP, mapping_prot(mdl, ro)) : NULL;
 	kvfree(pages);
 	if (!addr) {
-		mdl_release_free(rel);
+		if (mdl->Private.flags & MDLP_MAP_HOLDS)
+			mdl_mapref_put(rel);
+		else
+			mdl_release_free(rel);
+		mdl->Private.flags &= ~MDLP_MAP_HOLDS;
 		return NULL;
 	}
 	mdl->Private.unmap = rel;
