@@ -729,6 +729,40 @@ static void user_map_revoke_holds_up_nobody_else(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vm_munmap(va, 2 * PAGE_SIZE), 0);
 }
 
+/*
+ * Uncached pages in a user mapping, freed while the process holds its
+ * mmap_lock: the zap waits for the lock, and the direct map stays
+ * uncached until it is done (one cache type per frame), however long.
+ */
+static void alloc_pages_type_waits_for_user_zap(struct kunit *test)
+{
+	PHYSICAL_ADDRESS low = { .QuadPart = 0 }, high = { .QuadPart = S64_MAX };
+	PMDL mdl = MmAllocatePagesForMdlEx(low, high, low, PAGE_SIZE, MmNonCached, 0);
+	unsigned long pfn, bits, va;
+	bool changed = false;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, mdl);
+	mdlt_user_buf(test, PAGE_SIZE, MT_RW);	/* an address space for the test */
+	pfn = MmGetMdlPfnArray(mdl)[0];
+	bits = mt_cache_bits(page_address(pfn_to_page(pfn)));
+	KUNIT_EXPECT_NE(test, bits, 0UL);
+	MT_ASSERT_STATUS(test, mdlock_map_user(mdl, NULL, MmCached, 0, (void **)&va),
+			 STATUS_SUCCESS);
+
+	mmap_write_lock(current->mm);
+	MmFreePagesFromMdl(mdl);
+	for (i = 0; i < 50 && !changed; i++) {
+		msleep(20);
+		changed = mt_cache_bits(page_address(pfn_to_page(pfn))) != bits;
+	}
+	mmap_write_unlock(current->mm);
+	KUNIT_EXPECT_FALSE_MSG(test, changed, "write-back again while a user mapping showed it");
+	ExFreePool(mdl);
+	mdlock_flush_deferred();
+	KUNIT_EXPECT_FALSE(test, mt_user_readable(va));
+}
+
 /* A read lock, or MdlMappingNoWrite: read-only, and it cannot be made writable. */
 static void user_map_read_only(struct kunit *test)
 {
@@ -869,6 +903,29 @@ static void user_map_of_allocated_pages(struct kunit *test)
 	ExFreePool(mdl);
 	mdlock_flush_deferred();
 	KUNIT_EXPECT_FALSE(test, mt_user_readable(va + PAGE_SIZE));
+}
+
+/* A partial MDL whose source was unlocked first is not mapped there either. */
+static void reserved_partial_of_unlocked_source_refused(struct kunit *test)
+{
+	u8 *base = MmAllocateMappingAddress(PAGE_SIZE, MT_TAG);
+	unsigned long uaddr;
+	PMDL src, part;
+	u64 before;
+
+	KUNIT_ASSERT_NOT_NULL(test, base);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mt_free_reservation, base), 0);
+	src = mt_locked(test, 2, 0, 2 * PAGE_SIZE, IoWriteAccess, &uaddr);
+	part = IoAllocateMdl((PVOID)uaddr, PAGE_SIZE, FALSE, FALSE, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, part);
+	IoBuildPartialMdl(src, part, (PVOID)uaddr, PAGE_SIZE);
+	MmUnlockPages(src);
+	before = mdlt_bugchecks(NULL);
+	KUNIT_EXPECT_NULL(test, MmMapLockedPagesWithReservedMapping(base, MT_TAG, part,
+								    MmCached));
+	MDLT_EXPECT_BUGCHECK(test, before, 0xC4, 0xB3);
+	KUNIT_EXPECT_FALSE(test, pte_present(mt_pte(test, base)));
+	IoFreeMdl(part);
 }
 
 /* A partial MDL in a reserved mapping: no freeing, reuse or rebuild until unmapped. */
@@ -1236,9 +1293,11 @@ static struct kunit_case mdlock_mapping_cases[] = {
 	KUNIT_CASE(alloc_pages_non_cached),
 	KUNIT_CASE(alloc_pages_write_combined),
 	KUNIT_CASE(alloc_pages_non_cached_freed_in_atomic),
+	KUNIT_CASE(alloc_pages_type_waits_for_user_zap),
 	KUNIT_CASE(reserved_mapping_maps_and_unmaps),
 	KUNIT_CASE(reserved_mapping_refusals),
 	KUNIT_CASE(reserved_partial_stays_until_unmapped),
+	KUNIT_CASE(reserved_partial_of_unlocked_source_refused),
 	KUNIT_CASE(user_map_shows_the_frames),
 	KUNIT_CASE(user_map_revoked_on_unlock),
 	KUNIT_CASE(user_map_revoke_holds_up_nobody_else),

@@ -284,9 +284,14 @@ static void release_work_fn(struct work_struct *work)
 		/*
 		 * A process holding its mmap_lock holds up only its own
 		 * record: the frames stay referenced until its mappings are
-		 * zapped, and the others go on.
+		 * zapped, and the others go on.  Except pages going back to
+		 * write-back (MmFreePagesFromMdl of uncached or write-combined
+		 * pages): their user mappings, zapped by an earlier record,
+		 * must be gone first (one cache type per frame), so they wait
+		 * while any zap does.
 		 */
-		if (rel->umaps && !mdl_umap_revoke_all(&rel->umaps)) {
+		if ((rel->umaps && !mdl_umap_revoke_all(&rel->umaps)) ||
+		    ((rel->hold & MDLP_CACHE_MASK) && !llist_empty(&deferred_busy))) {
 			llist_add(&rel->node, &deferred_busy);
 			schedule_delayed_work(&retry_work, RETRY_DELAY);
 			continue;
@@ -1006,9 +1011,12 @@ static mdl_status_t lock_for(struct module *client, struct mdl *mdl,
 	}
 
 	if (client != THIS_MODULE) {
-		/* alloc_percpu() takes a mutex: not under a hidden spinlock */
-		cl = mdl_client_get(client, mdl_surely_can_sleep() ? GFP_KERNEL :
-				    mdl_nowait_gfp());
+		/*
+		 * alloc_percpu() takes a mutex: not under a hidden spinlock
+		 * (a lock of user memory sleeps in GUP anyway)
+		 */
+		cl = mdl_client_get(client, hold != MDLP_KERNEL || mdl_surely_can_sleep() ?
+				    GFP_KERNEL : mdl_nowait_gfp());
 		if (!cl) {
 			status = STATUS_INSUFFICIENT_RESOURCES;
 			goto out_mm;

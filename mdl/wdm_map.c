@@ -59,6 +59,26 @@ void mdl_unmap_own(struct mdl *mdl, bool may_sleep)
 }
 
 /*
+ * Whether some lock still holds each of a partial MDL's @n frames: not if
+ * its source was unlocked (a driver's bug), and then it is refused and
+ * reported.
+ */
+static bool partial_still_locked(struct mdl *mdl, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		if (!mdl_count_read(mdl_pfns(mdl)[i])) {
+			mdl_bugcheck(BC_VERIFIER_VIOLATION, BCP_HIDE(2), 0xB3,
+				     (u64)(unsigned long)mdl, mdl->MdlFlags, MDL_PAGES_LOCKED,
+				     "mapping a partial MDL whose source is no longer locked");
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
  * A partial MDL holds nothing itself: its own mapping references each
  * frame while it exists (in @rel), so that however soon the source is
  * unlocked, the mapping never shows a freed frame; and frames no lock
@@ -69,18 +89,10 @@ void mdl_unmap_own(struct mdl *mdl, bool may_sleep)
  */
 static bool map_partial_holds(struct mdl *mdl, struct mdl_release *rel, unsigned long n)
 {
-	const PFN_NUMBER *pfns = mdl_pfns(mdl);
-	unsigned long i;
-
-	mdl_mapref_add(rel, pfns, n);
-	for (i = 0; i < n; i++) {
-		if (!mdl_count_read(pfns[i])) {
-			mdl_bugcheck(BC_VERIFIER_VIOLATION, BCP_HIDE(2), 0xB3,
-				     (u64)(unsigned long)mdl, mdl->MdlFlags, MDL_PAGES_LOCKED,
-				     "mapping a partial MDL whose source is no longer locked");
-			mdl_mapref_put(rel);
-			return false;
-		}
+	mdl_mapref_add(rel, mdl_pfns(mdl), n);
+	if (!partial_still_locked(mdl, n)) {
+		mdl_mapref_put(rel);
+		return false;
 	}
 	mdl->Private.flags |= MDLP_MAP_HOLDS;
 	return true;
@@ -471,6 +483,8 @@ void *mdlock_map_reserved(void *base, u32 tag, struct mdl *mdl, int cache)
 		return NULL;
 	}
 	if (n > r->pages || (mdl->MdlFlags & MDL_IO_SPACE))
+		return NULL;
+	if ((mdl->MdlFlags & MDL_PARTIAL) && !partial_still_locked(mdl, n))
 		return NULL;
 	if (cmpxchg(&r->mdl, NULL, mdl)) {
 		mdl_bugcheck(BC_SYSTEM_PTE_MISUSE, BCP_HIDE(2) | BCP_HIDE(4), 0x107,
