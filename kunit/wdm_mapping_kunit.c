@@ -905,20 +905,34 @@ static void user_map_of_allocated_pages(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, mt_user_readable(va + PAGE_SIZE));
 }
 
+/*
+ * A one-page reservation (*@base), a source locked over two user pages
+ * (*@src, at *@uaddr) and a partial MDL of its page @page (returned).
+ */
+static PMDL mt_reserved_partial(struct kunit *test, u8 **base, PMDL *src, unsigned long *uaddr,
+				unsigned int page)
+{
+	PMDL part;
+
+	*base = MmAllocateMappingAddress(PAGE_SIZE, MT_TAG);
+	KUNIT_ASSERT_NOT_NULL(test, *base);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mt_free_reservation, *base), 0);
+	*src = mt_locked(test, 2, 0, 2 * PAGE_SIZE, IoWriteAccess, uaddr);
+	part = IoAllocateMdl((PVOID)*uaddr, PAGE_SIZE, FALSE, FALSE, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, part);
+	IoBuildPartialMdl(*src, part, (PVOID)(*uaddr + page * PAGE_SIZE), PAGE_SIZE);
+	return part;
+}
+
 /* A partial MDL whose source was unlocked first is not mapped there either. */
 static void reserved_partial_of_unlocked_source_refused(struct kunit *test)
 {
-	u8 *base = MmAllocateMappingAddress(PAGE_SIZE, MT_TAG);
 	unsigned long uaddr;
 	PMDL src, part;
 	u64 before;
+	u8 *base;
 
-	KUNIT_ASSERT_NOT_NULL(test, base);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mt_free_reservation, base), 0);
-	src = mt_locked(test, 2, 0, 2 * PAGE_SIZE, IoWriteAccess, &uaddr);
-	part = IoAllocateMdl((PVOID)uaddr, PAGE_SIZE, FALSE, FALSE, NULL);
-	KUNIT_ASSERT_NOT_NULL(test, part);
-	IoBuildPartialMdl(src, part, (PVOID)uaddr, PAGE_SIZE);
+	part = mt_reserved_partial(test, &base, &src, &uaddr, 0);
 	MmUnlockPages(src);
 	before = mdlt_bugchecks(NULL);
 	KUNIT_EXPECT_NULL(test, MmMapLockedPagesWithReservedMapping(base, MT_TAG, part,
@@ -931,17 +945,12 @@ static void reserved_partial_of_unlocked_source_refused(struct kunit *test)
 /* A partial MDL in a reserved mapping: no freeing, reuse or rebuild until unmapped. */
 static void reserved_partial_stays_until_unmapped(struct kunit *test)
 {
-	u8 *base = MmAllocateMappingAddress(PAGE_SIZE, MT_TAG);
 	unsigned long uaddr;
 	PMDL src, part;
 	u64 before;
+	u8 *base;
 
-	KUNIT_ASSERT_NOT_NULL(test, base);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mt_free_reservation, base), 0);
-	src = mt_locked(test, 2, 0, 2 * PAGE_SIZE, IoWriteAccess, &uaddr);
-	part = IoAllocateMdl((PVOID)uaddr, PAGE_SIZE, FALSE, FALSE, NULL);
-	KUNIT_ASSERT_NOT_NULL(test, part);
-	IoBuildPartialMdl(src, part, (PVOID)(uaddr + PAGE_SIZE), PAGE_SIZE);
+	part = mt_reserved_partial(test, &base, &src, &uaddr, 1);
 	KUNIT_ASSERT_PTR_EQ(test, MmMapLockedPagesWithReservedMapping(base, MT_TAG, part,
 								      MmCached), (PVOID)base);
 	KUNIT_EXPECT_EQ(test, base[0], 0x31);

@@ -556,7 +556,6 @@ static long mdlock_ioctl_free(struct mdlock_file *mf, void __user *argp)
 		args.status = (__force u32)STATUS_INVALID_DEVICE_REQUEST;
 		ret = -EBUSY;
 	} else if (obj_claim(mf, args.handle, obj)) {
-		mdl_umap_prune(obj->mdl);
 		/* zapped here, under this process's own mmap_lock */
 		mdl_umap_revoke_own(obj->mdl);
 		mapped = obj->mdl->Private.umaps;
@@ -808,8 +807,6 @@ static long mdlock_ioctl_unlock(struct mdlock_file *mf, void __user *argp)
 		status = mdlock_unlock(obj->mdl);
 		ret = mdlock_status_to_errno(status);
 	} else {
-		/* areas the process unmapped itself need no waiting for */
-		mdl_umap_prune(obj->mdl);
 		/* zapped here, under this process's own mmap_lock */
 		mdl_umap_revoke_own(obj->mdl);
 		mapped = obj->mdl->Private.umaps;

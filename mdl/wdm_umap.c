@@ -125,6 +125,30 @@ static bool umap_must_be_ro(struct mdl *mdl)
 	return (mdl->Private.flags & MDLP_MAP_READONLY) || mdl_read_locked(mdl);
 }
 
+/*
+ * Forget the mappings on @list that @done says are finished with (it may
+ * zap them first).  Return: true if @list is now empty.
+ */
+static bool umap_forget_if(struct mdl_umap **list, bool (*done)(struct mdl_umap *u))
+{
+	struct mdl_umap **p = list, *u;
+
+	while ((u = *p)) {
+		if (done(u)) {
+			*p = u->next;
+			umap_put(u);
+		} else {
+			p = &u->next;
+		}
+	}
+	return !*list;
+}
+
+static bool umap_gone(struct mdl_umap *u)
+{
+	return READ_ONCE(u->gone);
+}
+
 /**
  * mdl_umap_prune() - forget the user mappings whose areas are gone
  * @mdl: the MDL
@@ -133,16 +157,7 @@ static bool umap_must_be_ro(struct mdl *mdl)
  */
 void mdl_umap_prune(struct mdl *mdl)
 {
-	struct mdl_umap **p = &mdl->Private.umaps, *u;
-
-	while ((u = *p)) {
-		if (READ_ONCE(u->gone)) {
-			*p = u->next;
-			umap_put(u);
-		} else {
-			p = &u->next;
-		}
-	}
+	umap_forget_if(&mdl->Private.umaps, umap_gone);
 }
 
 /*
@@ -443,6 +458,22 @@ static bool umap_revoke(struct mdl_umap *u, bool busy_ok)
 	return true;
 }
 
+/* The work item's: zap @u unless its process holds its mmap_lock. */
+static bool umap_revoke_unless_busy(struct mdl_umap *u)
+{
+	return umap_revoke(u, true);
+}
+
+/* UNLOCK's and FREE's: zap @u if it is in the caller's address space. */
+static bool umap_revoke_if_own(struct mdl_umap *u)
+{
+	if (u->mm != current->mm)
+		return false;
+	if (!READ_ONCE(u->gone))
+		umap_revoke(u, false);
+	return true;
+}
+
 /**
  * mdl_umap_revoke_all() - the work item's part: zap and forget mappings
  * @list: the first of a list of mappings detached from their MDL; left
@@ -458,17 +489,7 @@ static bool umap_revoke(struct mdl_umap *u, bool busy_ok)
  */
 bool mdl_umap_revoke_all(struct mdl_umap **list)
 {
-	struct mdl_umap **p = list, *u;
-
-	while ((u = *p)) {
-		if (umap_revoke(u, true)) {
-			*p = u->next;
-			umap_put(u);
-		} else {
-			p = &u->next;
-		}
-	}
-	return !*list;
+	return umap_forget_if(list, umap_revoke_unless_busy);
 }
 
 /**
@@ -477,7 +498,8 @@ bool mdl_umap_revoke_all(struct mdl_umap **list)
  *
  * /dev/mdlock's UNLOCK and FREE zap the mappings in their caller's own
  * address space themselves, under its mmap_lock, while the frames are
- * still held, and forget them: a zapped area never shows a frame again
+ * still held, and forget them (and those whose areas are gone, as
+ * mdl_umap_prune() does): a zapped area never shows a frame again
  * (its fault handler raises SIGBUS), so the release that follows has
  * nothing left for the shared work item, and nobody else waits for this
  * process's mmap_lock.
@@ -487,17 +509,7 @@ bool mdl_umap_revoke_all(struct mdl_umap **list)
  */
 void mdl_umap_revoke_own(struct mdl *mdl)
 {
-	struct mdl_umap **p = &mdl->Private.umaps, *u;
-
-	while ((u = *p)) {
-		if (u->mm == current->mm) {
-			umap_revoke(u, false);
-			*p = u->next;
-			umap_put(u);
-		} else {
-			p = &u->next;
-		}
-	}
+	umap_forget_if(&mdl->Private.umaps, umap_revoke_if_own);
 }
 
 /**
